@@ -1,0 +1,1 @@
+"""Singer tap for the TikTok Business API v1.3."""
