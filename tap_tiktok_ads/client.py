@@ -1,0 +1,335 @@
+"""HTTP client for the TikTok Business API v1.3: envelope, errors, retries, rate limit, paging.
+
+TikTok answers HTTP 200 for almost everything and reports failures in the body's ``code``, so
+the envelope is checked on every response and each code is classified as retriable or fatal.
+One client is shared by every stream of a run: it owns the connection pool and the rate limiter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import backoff
+import requests
+from requests.adapters import HTTPAdapter
+
+from tap_tiktok_ads.errors import TapTikTokAdsError
+
+PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
+SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
+
+# Codes TikTok documents as "too many requests" in one form or another.
+RATE_LIMIT_CODES = frozenset({40100, 40132, 40133, 40016, 61000})
+# Transient server-side or task states that a later identical request may pass.
+TRANSIENT_CODES = frozenset({40200, 40201, 40202, 40700, 50000, 50002, 60001})
+QUERY_TOO_LARGE_CODE = 40067
+
+# Which setting a user should look at for a fatal code.
+SETTING_FOR_CODE = {
+    40102: "access_token",
+    40104: "access_token",
+    40105: "access_token",
+    40106: "access_token",
+    40001: "advertiser_ids",
+    40300: "advertiser_ids",
+    40301: "advertiser_ids",
+    40101: "app_id / secret",
+    40113: "app_id / secret",
+    40110: "auth_code",
+}
+
+log = logging.getLogger("tap_tiktok_ads.client")
+
+
+def is_retriable_code(code: int) -> bool:
+    """True for the envelope codes that a later, identical request may pass."""
+    return (
+        code in RATE_LIMIT_CODES
+        or code in TRANSIENT_CODES
+        or 51000 <= code <= 51099
+        or 52000 <= code <= 52999
+    )
+
+
+class TikTokAPIError(TapTikTokAdsError):
+    """A request that TikTok (or the network) refused, described for a person."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        code: int | None = None,
+        request_id: str | None = None,
+        advertiser_id: str | None = None,
+        http_status: int | None = None,
+        setting: str | None = None,
+    ) -> None:
+        self.message = message
+        self.endpoint = endpoint
+        self.code = code
+        self.request_id = request_id
+        self.advertiser_id = advertiser_id
+        self.http_status = http_status
+        self.setting = setting if setting is not None else SETTING_FOR_CODE.get(code or 0)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        where = [self.endpoint]
+        if self.advertiser_id:
+            where.append(f"advertiser {self.advertiser_id}")
+        if self.request_id:
+            where.append(f"request_id {self.request_id}")
+        what = f"TikTok error {self.code}" if self.code is not None else "Request failed"
+        text = f"{what} on {', '.join(where)}: {self.message}"
+        if self.setting:
+            text += f" (check the `{self.setting}` setting)"
+        return text
+
+
+class RetriableAPIError(TikTokAPIError):
+    """Transient: TikTok or the network may answer the same request later."""
+
+
+class RateLimitedError(RetriableAPIError):
+    """TikTok said the app or advertiser made too many requests."""
+
+
+class RequestTimeoutError(RetriableAPIError):
+    """No answer within ``request_timeout``; TikTok penalises retrying such requests unchanged."""
+
+
+class FatalAPIError(TikTokAPIError):
+    """Retrying cannot help: bad token, missing permission, invalid parameters..."""
+
+
+class QueryTooLargeError(FatalAPIError):
+    """Code 40067: the caller should ask for a smaller date window."""
+
+
+class RateLimiter:
+    """Token bucket shared by all threads; ``slow_down`` lowers the rate after a refusal."""
+
+    def __init__(self, requests_per_second: float, *, minimum: float = 1.0) -> None:
+        self.rate = float(requests_per_second)
+        self.minimum = min(minimum, self.rate)
+        self._capacity = max(1.0, self.rate)
+        self._tokens = self._capacity
+        self._updated = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self.rate)
+                self._updated = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.rate
+            time.sleep(wait)
+
+    def slow_down(self, factor: float = 0.8) -> None:
+        with self._lock:
+            self.rate = max(self.minimum, self.rate * factor)
+            self._capacity = max(1.0, self.rate)
+            self._tokens = min(self._tokens, self._capacity)
+
+
+def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """TikTok wants lists and objects as JSON text, booleans as ``true``/``false``."""
+    encoded: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple, dict)):
+            encoded[key] = json.dumps(value, separators=(",", ":"))
+        elif isinstance(value, bool):
+            encoded[key] = "true" if value else "false"
+        else:
+            encoded[key] = str(value)
+    return encoded
+
+
+class TikTokClient:
+    """Thread-safe client for one access token.
+
+    Every call goes through the rate limiter, is retried with exponential backoff and jitter
+    when the failure is transient, and returns the envelope's ``data`` object.
+    """
+
+    def __init__(
+        self,
+        *,
+        access_token: str,
+        api_url: str = PRODUCTION_API_URL,
+        request_timeout: float = 300,
+        user_agent: str = "tap-tiktok-ads",
+        max_tries: int = 6,
+        backoff_base_seconds: float = 1.0,
+        backoff_max_seconds: float = 60.0,
+        max_requests_per_second: float = 10.0,
+        pool_size: int = 10,
+        extra_secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.request_timeout = request_timeout
+        self.max_tries = max_tries
+        self.backoff_base_seconds = backoff_base_seconds
+        self.backoff_max_seconds = backoff_max_seconds
+        self.rate_limiter = RateLimiter(max_requests_per_second)
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+        self._secrets = tuple(s for s in (access_token, *extra_secrets) if s)
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({"Access-Token": access_token, "User-Agent": user_agent})
+
+    # -- public API -------------------------------------------------------------------------
+
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        advertiser_id: str | None = None,
+    ) -> Any:
+        """GET ``path`` (e.g. ``/campaign/get/``) and return the envelope's ``data``."""
+        return self._with_retries(lambda: self._send("GET", path, params, None, advertiser_id))
+
+    def post(self, path: str, body: Mapping[str, Any], *, advertiser_id: str | None = None) -> Any:
+        """POST a JSON body and return the envelope's ``data``."""
+        return self._with_retries(lambda: self._send("POST", path, None, body, advertiser_id))
+
+    def get_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        page_size: int,
+        advertiser_id: str | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield each page's ``list`` of a page-number endpoint, following ``page_info``."""
+        page = 1
+        while True:
+            data = self.get(
+                path, {**params, "page": page, "page_size": page_size}, advertiser_id=advertiser_id
+            )
+            rows = data.get("list") or []
+            yield rows
+            total_page = int((data.get("page_info") or {}).get("total_page") or 0)
+            if page >= total_page:
+                return
+            page += 1
+
+    def redact(self, text: str) -> str:
+        """Replace every secret this client knows with ``***``."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _with_retries(self, call: Callable[[], Any]) -> Any:
+        retrying = backoff.on_exception(
+            self._wait_generator,
+            RetriableAPIError,
+            max_tries=self.max_tries,
+            jitter=None,  # the generator adds full jitter itself, bounded by backoff_max_seconds
+            on_backoff=self._on_backoff,
+            raise_on_giveup=True,
+            logger=None,
+        )(call)
+        return retrying()
+
+    def _wait_generator(self) -> Iterator[float]:
+        attempt = 0
+        while True:
+            ceiling = min(self.backoff_max_seconds, self.backoff_base_seconds * 2**attempt)
+            attempt += 1
+            yield random.uniform(ceiling / 2, ceiling)
+
+    def _on_backoff(self, details: Any) -> None:
+        error = details.get("exception")
+        if isinstance(error, RateLimitedError):
+            self.rate_limiter.slow_down()
+        log.warning(
+            "Retrying in %.1fs (try %d of %d): %s",
+            details.get("wait", 0.0),
+            details.get("tries", 0),
+            self.max_tries,
+            error,
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        advertiser_id: str | None,
+    ) -> Any:
+        self.rate_limiter.acquire()
+        with self._count_lock:
+            self.request_count += 1
+        url = f"{self.api_url}{path}"
+        context = {"endpoint": path, "advertiser_id": advertiser_id}
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=encode_params(params or {}),
+                json=body,
+                timeout=self.request_timeout,
+            )
+        except requests.Timeout as exc:
+            raise RequestTimeoutError(
+                f"no answer within {self.request_timeout}s", **context
+            ) from exc
+        except requests.RequestException as exc:
+            # The exception text holds the URL, which may carry `secret`: keep only its type.
+            raise RetriableAPIError(f"connection failed ({type(exc).__name__})", **context) from exc
+        return self._parse(response, context)
+
+    def _parse(self, response: requests.Response, context: dict[str, Any]) -> Any:
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise RetriableAPIError(f"HTTP {status}", http_status=status, **context)
+        if status != 200:
+            raise FatalAPIError(f"HTTP {status}", http_status=status, **context)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise RetriableAPIError("response body is not valid JSON", **context) from exc
+        if not isinstance(body, dict) or "code" not in body:
+            raise RetriableAPIError("response is not a TikTok envelope", **context)
+        code = int(body["code"])
+        if code == 0:
+            return body.get("data") or {}
+        raise self._error_for(code, body, context)
+
+    def _error_for(
+        self, code: int, body: dict[str, Any], context: dict[str, Any]
+    ) -> TikTokAPIError:
+        details = {
+            "code": code,
+            "request_id": body.get("request_id"),
+            **context,
+        }
+        message = self.redact(str(body.get("message") or "no message"))
+        if code in RATE_LIMIT_CODES:
+            return RateLimitedError(message, **details)
+        if is_retriable_code(code):
+            return RetriableAPIError(message, **details)
+        if code == QUERY_TOO_LARGE_CODE:
+            return QueryTooLargeError(message, **details)
+        return FatalAPIError(message, **details)

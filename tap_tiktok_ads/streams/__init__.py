@@ -1,0 +1,1 @@
+"""Streams, one module per domain."""

@@ -1,0 +1,232 @@
+"""Unit tests of the HTTP client: envelope, error classes, retries, paging, secrets."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+import responses
+
+from tap_tiktok_ads.client import (
+    FatalAPIError,
+    QueryTooLargeError,
+    RateLimiter,
+    RetriableAPIError,
+    TikTokClient,
+    encode_params,
+    is_retriable_code,
+)
+
+API = "https://business-api.tiktok.com/open_api/v1.3"
+TOKEN = "unit-test-token-5f1c"
+SECRET = "unit-test-secret-9a2b"
+
+
+def envelope(code: int = 0, data: object = None, message: str = "OK") -> dict:
+    return {"code": code, "message": message, "request_id": f"req-{code}", "data": data or {}}
+
+
+@pytest.fixture
+def client() -> TikTokClient:
+    return TikTokClient(
+        access_token=TOKEN,
+        api_url=API,
+        max_tries=4,
+        backoff_base_seconds=0.001,
+        backoff_max_seconds=0.002,
+        max_requests_per_second=1000,
+        extra_secrets=(SECRET,),
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "retriable"),
+    [
+        (40100, True),
+        (40133, True),
+        (40016, True),
+        (61000, True),
+        (40200, True),
+        (40202, True),
+        (40700, True),
+        (50000, True),
+        (50002, True),
+        (51010, True),
+        (52204, True),
+        (60001, True),
+        (40001, False),
+        (40002, False),
+        (40067, False),
+        (40104, False),
+        (40105, False),
+        (40106, False),
+        (40110, False),
+    ],
+)
+def test_codes_are_classified(code: int, retriable: bool) -> None:
+    assert is_retriable_code(code) is retriable
+
+
+def test_lists_and_objects_are_json_encoded() -> None:
+    encoded = encode_params(
+        {"fields": ["a", "b"], "filtering": {"x": 1}, "flag": True, "page": 2, "none": None}
+    )
+    assert encoded == {"fields": '["a","b"]', "filtering": '{"x":1}', "flag": "true", "page": "2"}
+
+
+@responses.activate
+def test_sends_access_token_header_and_returns_data(client: TikTokClient) -> None:
+    responses.get(f"{API}/campaign/get/", json=envelope(data={"list": [{"campaign_id": "1"}]}))
+    data = client.get("/campaign/get/", {"advertiser_id": "7", "fields": ["campaign_id"]})
+    assert data == {"list": [{"campaign_id": "1"}]}
+    sent = responses.calls[0].request
+    assert sent.headers["Access-Token"] == TOKEN
+    assert parse_qs(urlparse(sent.url).query)["fields"] == ['["campaign_id"]']
+
+
+@responses.activate
+def test_rate_limit_then_success_is_retried(client: TikTokClient) -> None:
+    responses.get(f"{API}/ad/get/", json=envelope(40100, message="Requests made too frequently"))
+    responses.get(f"{API}/ad/get/", json=envelope(data={"list": []}))
+    assert client.get("/ad/get/") == {"list": []}
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_rate_limit_slows_the_limiter_down(client: TikTokClient) -> None:
+    before = client.rate_limiter.rate
+    responses.get(f"{API}/ad/get/", json=envelope(40100))
+    responses.get(f"{API}/ad/get/", json=envelope(data={"list": []}))
+    client.get("/ad/get/")
+    assert client.rate_limiter.rate < before
+
+
+@responses.activate
+def test_server_error_twice_then_success(client: TikTokClient) -> None:
+    responses.get(f"{API}/ad/get/", json=envelope(50002))
+    responses.get(f"{API}/ad/get/", json=envelope(50002))
+    responses.get(f"{API}/ad/get/", json=envelope(data={"ok": True}))
+    assert client.get("/ad/get/") == {"ok": True}
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_http_5xx_is_retried(client: TikTokClient, status: int) -> None:
+    responses.get(f"{API}/ad/get/", status=status, body="upstream trouble")
+    responses.get(f"{API}/ad/get/", json=envelope(data={"ok": True}))
+    assert client.get("/ad/get/") == {"ok": True}
+
+
+@responses.activate
+def test_non_json_body_is_retried(client: TikTokClient) -> None:
+    responses.get(f"{API}/ad/get/", body="<html>gateway</html>")
+    responses.get(f"{API}/ad/get/", json=envelope(data={"ok": True}))
+    assert client.get("/ad/get/") == {"ok": True}
+
+
+@responses.activate
+def test_connection_error_is_retried(client: TikTokClient) -> None:
+    responses.get(f"{API}/ad/get/", body=requests.ConnectionError("reset"))
+    responses.get(f"{API}/ad/get/", json=envelope(data={"ok": True}))
+    assert client.get("/ad/get/") == {"ok": True}
+
+
+@responses.activate
+def test_retries_are_bounded(client: TikTokClient) -> None:
+    responses.get(f"{API}/ad/get/", json=envelope(50000))
+    with pytest.raises(RetriableAPIError) as caught:
+        client.get("/ad/get/", advertiser_id="123")
+    assert len(responses.calls) == client.max_tries
+    assert "50000" in str(caught.value)
+    assert "/ad/get/" in str(caught.value)
+    assert "advertiser 123" in str(caught.value)
+    assert "req-50000" in str(caught.value)
+
+
+@responses.activate
+def test_invalid_token_fails_fast_naming_the_setting(client: TikTokClient) -> None:
+    responses.get(
+        f"{API}/advertiser/info/",
+        json=envelope(40105, message="The access token is invalid."),
+    )
+    with pytest.raises(FatalAPIError) as caught:
+        client.get("/advertiser/info/")
+    assert len(responses.calls) == 1
+    message = str(caught.value)
+    assert "40105" in message
+    assert "access_token" in message
+    assert "req-40105" in message
+    assert "\n" not in message
+
+
+@responses.activate
+def test_query_too_large_has_its_own_error(client: TikTokClient) -> None:
+    responses.get(f"{API}/report/integrated/get/", json=envelope(40067, message="too large"))
+    with pytest.raises(QueryTooLargeError):
+        client.get("/report/integrated/get/")
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_permission_error_names_advertiser_ids(client: TikTokClient) -> None:
+    responses.get(f"{API}/campaign/get/", json=envelope(40001, message="No permission"))
+    with pytest.raises(FatalAPIError, match="advertiser_ids"):
+        client.get("/campaign/get/", advertiser_id="42")
+
+
+@responses.activate
+def test_secrets_never_appear_in_errors(client: TikTokClient) -> None:
+    responses.get(
+        f"{API}/oauth2/advertiser/get/",
+        json=envelope(40113, message=f"app secret {SECRET} does not match token {TOKEN}"),
+    )
+    with pytest.raises(FatalAPIError) as caught:
+        client.get("/oauth2/advertiser/get/", {"app_id": "1", "secret": SECRET})
+    assert SECRET not in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+@responses.activate
+def test_connection_error_text_does_not_leak_the_query(client: TikTokClient) -> None:
+    responses.get(
+        f"{API}/oauth2/advertiser/get/",
+        body=requests.ConnectionError(f"failed for url ...?secret={SECRET}"),
+    )
+    with pytest.raises(RetriableAPIError) as caught:
+        client.get("/oauth2/advertiser/get/", {"secret": SECRET})
+    assert SECRET not in str(caught.value)
+
+
+@responses.activate
+def test_pages_follow_total_page(client: TikTokClient) -> None:
+    def page_callback(request: requests.PreparedRequest) -> tuple[int, dict, str]:
+        query = parse_qs(urlparse(request.url).query)
+        page = int(query["page"][0])
+        rows = [{"id": f"{page}-{i}"} for i in range(2 if page < 3 else 1)]
+        info = {"page": page, "page_size": 2, "total_number": 5, "total_page": 3}
+        return 200, {}, json.dumps(envelope(data={"list": rows, "page_info": info}))
+
+    responses.add_callback(responses.GET, f"{API}/campaign/get/", callback=page_callback)
+    pages = list(client.get_pages("/campaign/get/", {"advertiser_id": "1"}, page_size=2))
+    assert [len(p) for p in pages] == [2, 2, 1]
+    sent_pages = [parse_qs(urlparse(c.request.url).query)["page"][0] for c in responses.calls]
+    assert sent_pages == ["1", "2", "3"]
+
+
+def test_rate_limiter_keeps_the_pace() -> None:
+    limiter = RateLimiter(50)
+    started = time.monotonic()
+    for _ in range(100):  # 50 in the initial burst, 50 more at 50 per second
+        limiter.acquire()
+    assert time.monotonic() - started >= 0.9
+
+
+def test_slow_down_has_a_floor() -> None:
+    limiter = RateLimiter(2, minimum=1)
+    for _ in range(20):
+        limiter.slow_down()
+    assert limiter.rate == 1
