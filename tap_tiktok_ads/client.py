@@ -13,6 +13,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import backoff
@@ -186,6 +188,7 @@ class TikTokClient:
         self.backoff_max_seconds = backoff_max_seconds
         self.rate_limiter = RateLimiter(max_requests_per_second)
         self.request_count = 0
+        self.server_time: datetime | None = None
         self._count_lock = threading.Lock()
         self._secrets = tuple(s for s in (access_token, *extra_secrets) if s)
         self.session = requests.Session()
@@ -301,6 +304,7 @@ class TikTokClient:
         return self._parse(response, context)
 
     def _parse(self, response: requests.Response, context: dict[str, Any]) -> Any:
+        self._note_server_time(response)
         status = response.status_code
         if status == 429 or status >= 500:
             raise RetriableAPIError(f"HTTP {status}", http_status=status, **context)
@@ -316,6 +320,21 @@ class TikTokClient:
         if code == 0:
             return body.get("data") or {}
         raise self._error_for(code, body, context)
+
+    def _note_server_time(self, response: requests.Response) -> None:
+        """Remember the server's clock (HTTP ``Date``): report days follow TikTok's "today"."""
+        header = response.headers.get("Date")
+        if not header:
+            return
+        try:
+            moment = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return
+        self.server_time = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+    def now(self) -> datetime:
+        """The server's clock as of the last response, else this machine's (both UTC)."""
+        return self.server_time or datetime.now(timezone.utc)
 
     def _error_for(
         self, code: int, body: dict[str, Any], context: dict[str, Any]

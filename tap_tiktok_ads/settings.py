@@ -145,6 +145,39 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Ad service type of the predefined reports.",
     ),
     th.Property(
+        "custom_reports",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("name", th.StringType, required=True, description="Stream name."),
+                th.Property("report_type", th.StringType(allowed_values=["BASIC", "AUDIENCE"])),
+                th.Property(
+                    "data_level",
+                    th.StringType(allowed_values=["advertiser", "campaign", "ad_group", "ad"]),
+                    required=True,
+                ),
+                th.Property(
+                    "dimensions",
+                    th.ArrayType(th.StringType),
+                    description="Breakdown dimensions (ID and time follow from level/granularity).",
+                ),
+                th.Property(
+                    "metrics",
+                    th.ArrayType(th.StringType),
+                    description="Metrics to offer; default every metric valid for the report.",
+                ),
+                th.Property(
+                    "time_granularity",
+                    th.StringType(allowed_values=["daily", "hourly", "lifetime"]),
+                ),
+                th.Property(
+                    "service_type", th.StringType(allowed_values=["AUCTION", "RESERVATION"])
+                ),
+            )
+        ),
+        description="Extra report streams, each {name, report_type, data_level, dimensions, "
+        "metrics, time_granularity, service_type}.",
+    ),
+    th.Property(
         "include_deleted",
         th.BooleanType,
         default=False,

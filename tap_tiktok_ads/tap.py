@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import tzinfo
 from functools import cached_property
 from typing import Any
 
@@ -12,10 +13,17 @@ from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_tiktok_ads.client import TikTokClient
+from tap_tiktok_ads.dates import resolve_timezone
 from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
+from tap_tiktok_ads.reports.definitions import (
+    ReportDefinition,
+    custom_reports,
+    predefined_reports,
+)
 from tap_tiktok_ads.settings import CONFIG_SCHEMA, Settings
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
+from tap_tiktok_ads.streams.reports import ReportStream
 
 ENTITY_STREAMS: tuple[type[Stream], ...] = (
     AdvertisersStream,
@@ -81,8 +89,22 @@ class TapTikTokAds(Tap):
                 info[str(row["advertiser_id"])] = row
         return info
 
+    def advertiser_timezone(self, advertiser_id: str) -> tzinfo:
+        """The advertiser's time zone: report days and hours are local to it."""
+        row = self.advertiser_info.get(advertiser_id) or {}
+        name = row.get("timezone") or row.get("display_timezone")
+        return resolve_timezone(name)
+
+    @cached_property
+    def report_definitions(self) -> list[ReportDefinition]:
+        predefined = predefined_reports()
+        taken = [stream.name for stream in ENTITY_STREAMS] + [r.name for r in predefined]
+        return predefined + custom_reports(self.config.get("custom_reports"), taken)
+
     def discover_streams(self) -> list[Stream]:
-        return [stream_class(tap=self) for stream_class in ENTITY_STREAMS]
+        streams: list[Stream] = [stream_class(tap=self) for stream_class in ENTITY_STREAMS]
+        streams += [ReportStream(self, definition) for definition in self.report_definitions]
+        return streams
 
     def sync_all(self) -> None:
         _ = self.settings  # validate every setting before the first request

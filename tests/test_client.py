@@ -230,3 +230,14 @@ def test_slow_down_has_a_floor() -> None:
     for _ in range(20):
         limiter.slow_down()
     assert limiter.rate == 1
+
+
+@responses.activate
+def test_now_follows_the_server_date_header(client: TikTokClient) -> None:
+    responses.get(
+        f"{API}/user/info/",
+        json=envelope(data={}),
+        headers={"Date": "Fri, 20 Nov 2026 23:59:30 GMT"},
+    )
+    client.get("/user/info/")
+    assert client.now().isoformat() == "2026-11-20T23:59:30+00:00"
