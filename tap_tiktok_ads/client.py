@@ -195,7 +195,9 @@ class TikTokClient:
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
-        self.session.headers.update({"Access-Token": access_token, "User-Agent": user_agent})
+        self.session.headers["User-Agent"] = user_agent
+        if access_token:  # the OAuth exchange is the one call made before there is a token
+            self.session.headers["Access-Token"] = access_token
 
     # -- public API -------------------------------------------------------------------------
 
