@@ -261,7 +261,7 @@ class Settings:
             access_token=token.strip(),
             advertiser_ids=parse_advertiser_ids(config.get("advertiser_ids")),
             api_url=resolve_api_url(config.get("api_url"), bool(config.get("sandbox"))),
-            dates=parse_dates(config),
+            dates=DateSelection.from_config(config),
             app_id=_optional_str(config.get("app_id")),
             secret=_optional_str(config.get("secret")),
             include_deleted=bool(config.get("include_deleted", False)),
@@ -308,19 +308,6 @@ def resolve_api_url(api_url: Any, sandbox: bool) -> str:
     if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
         raise ConfigError("api_url", "plain http is only allowed for loopback hosts; use https")
     return url
-
-
-DATE_MODE_SETTINGS = ("start_date", "date", "days_back", "start_days_back", "date_period")
-
-
-def parse_dates(config: Mapping[str, Any]) -> DateSelection:
-    """The report date selection; one date option is required."""
-    if all(config.get(name) in (None, "") for name in DATE_MODE_SETTINGS):
-        raise ConfigError(
-            "start_date",
-            "is required unless date, days_back, start_days_back or date_period is set",
-        )
-    return DateSelection.from_config(config)
 
 
 def _is_loopback(host: str) -> bool:
