@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from tap_tiktok_ads.errors import ConfigError
 from tap_tiktok_ads.reports.catalog import (
     DIMENSIONS,
     GRANULARITIES,
@@ -23,8 +24,6 @@ from tap_tiktok_ads.reports.catalog import (
     metrics_for,
     validate_report_definition,
 )
-
-from tap_tiktok_ads.errors import ConfigError
 
 TIME_DIMENSION = {"daily": "stat_time_day", "hourly": "stat_time_hour", "lifetime": None}
 # Largest date span TikTok accepts per request, by granularity (reference §5).

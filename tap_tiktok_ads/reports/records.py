@@ -13,7 +13,6 @@ from typing import Any
 
 from tap_tiktok_ads.dates import local_hour_to_rfc3339
 from tap_tiktok_ads.reports.catalog import DIMENSIONS, Metric
-
 from tap_tiktok_ads.reports.definitions import ReportDefinition
 
 Converter = Callable[[Any], Any]

@@ -1,0 +1,1 @@
+"""Report definitions, metric catalog and record building."""
