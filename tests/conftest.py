@@ -57,6 +57,32 @@ def run_tap(
     return run
 
 
+def catalog_selecting(
+    config: dict[str, Any], streams: dict[str, list[str] | None]
+) -> dict[str, Any]:
+    """The discovered catalog with only ``streams`` selected.
+
+    ``streams`` maps a stream name to the properties to select, or None to keep the
+    stream's default property selection.
+    """
+    catalog = TapTikTokAds(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        wanted = streams.get(entry["tap_stream_id"], False)
+        for item in entry["metadata"]:
+            breadcrumb = item["breadcrumb"]
+            if not breadcrumb:
+                item["metadata"]["selected"] = wanted is not False
+            elif isinstance(wanted, list):
+                item["metadata"]["selected"] = breadcrumb[-1] in wanted
+            elif wanted is None:
+                default = item["metadata"].get("selected-by-default")
+                item["metadata"]["selected"] = default is not False
+    return catalog
+
+
+ENTITY_STREAMS = ("advertisers", "campaigns", "ad_groups", "ads")
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     """A small, shared, read-only world. Tests that change data start their own emulator."""

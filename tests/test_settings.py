@@ -74,12 +74,12 @@ def test_out_of_range_values_name_their_setting(setting: str, value: Any) -> Non
 
 
 def test_access_token_is_required() -> None:
-    with pytest.raises(ConfigError, match="^access_token"):
+    with pytest.raises(ConfigError, match=r"^access_token"):
         Settings.from_config({"start_date": "2026-01-01"})
 
 
 def test_a_date_option_is_required() -> None:
-    with pytest.raises(ConfigError, match="^start_date"):
+    with pytest.raises(ConfigError, match=r"^start_date"):
         Settings.from_config({"access_token": "x"})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
-from singer_sdk.schema import SchemaDirectory, StreamSchema
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from tap_tiktok_ads import schemas
 

@@ -8,9 +8,14 @@ from datetime import timedelta
 import jsonschema
 
 from tap_tiktok_ads.emulator import Emulator
-from tests.conftest import EMULATOR_TODAY, run_tap, tap_config
+from tests.conftest import (
+    EMULATOR_TODAY,
+    ENTITY_STREAMS,
+    catalog_selecting,
+    run_tap,
+    tap_config,
+)
 
-ENTITY_STREAMS = ("advertisers", "campaigns", "ad_groups", "ads")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -18,8 +23,14 @@ def world_rows(emu: Emulator, kind: str) -> list[dict]:
     return [dict(row) for row in getattr(emu.world, kind)]
 
 
+def sync_entities(emu: Emulator, state: dict | None = None, **overrides: object):
+    config = tap_config(emu, **overrides)
+    catalog = catalog_selecting(config, dict.fromkeys(ENTITY_STREAMS))
+    return run_tap(config, state=state, catalog=catalog)
+
+
 def test_every_entity_stream_emits_schema_valid_records(emulator: Emulator) -> None:
-    run = run_tap(tap_config(emulator))
+    run = sync_entities(emulator)
     for stream in ENTITY_STREAMS:
         records = run.records[stream]
         assert records, f"{stream} emitted nothing"
@@ -32,7 +43,7 @@ def test_every_entity_stream_emits_schema_valid_records(emulator: Emulator) -> N
 
 
 def test_times_are_rfc3339_and_ids_strings(emulator: Emulator) -> None:
-    run = run_tap(tap_config(emulator))
+    run = sync_entities(emulator)
     for stream, id_field in (("campaigns", "campaign_id"), ("ads", "ad_id")):
         for record in run.records[stream]:
             assert isinstance(record[id_field], str)
@@ -43,7 +54,7 @@ def test_times_are_rfc3339_and_ids_strings(emulator: Emulator) -> None:
 
 
 def test_counts_match_the_emulator_and_deleted_rows_are_hidden(emulator: Emulator) -> None:
-    run = run_tap(tap_config(emulator))
+    run = sync_entities(emulator)
     for stream, kind, id_field in (
         ("campaigns", "campaigns", "campaign_id"),
         ("ad_groups", "adgroups", "adgroup_id"),
@@ -59,7 +70,7 @@ def test_counts_match_the_emulator_and_deleted_rows_are_hidden(emulator: Emulato
 
 
 def test_include_deleted_brings_deleted_rows_marked(emulator: Emulator) -> None:
-    run = run_tap(tap_config(emulator, include_deleted=True))
+    run = sync_entities(emulator, include_deleted=True)
     deleted_in_world = {
         row["ad_id"]
         for row in world_rows(emulator, "ads")
@@ -73,7 +84,7 @@ def test_include_deleted_brings_deleted_rows_marked(emulator: Emulator) -> None:
 def test_smart_plus_ads_without_modify_time_are_kept(emulator: Emulator) -> None:
     no_modify = {row["ad_id"] for row in world_rows(emulator, "ads") if "modify_time" not in row}
     assert no_modify, "the emulator world should hold Smart+ ads without modify_time"
-    run = run_tap(tap_config(emulator, include_deleted=True))
+    run = sync_entities(emulator, include_deleted=True)
     by_id = {r["ad_id"]: r for r in run.records["ads"]}
     for ad_id in no_modify:
         assert by_id[ad_id]["modify_time"] == by_id[ad_id]["create_time"]
@@ -81,10 +92,10 @@ def test_smart_plus_ads_without_modify_time_are_kept(emulator: Emulator) -> None
 
 def test_small_pages_are_all_read(emulator: Emulator) -> None:
     emulator.clear_requests()
-    run = run_tap(tap_config(emulator, page_size=2))
+    run = sync_entities(emulator, page_size=2)
     campaign_calls = [r for r in emulator.requests() if r["path"] == "/campaign/get/"]
     assert len(campaign_calls) > len(emulator.world.advertisers)  # several pages each
-    full = run_tap(tap_config(emulator))
+    full = sync_entities(emulator)
     assert sorted(r["campaign_id"] for r in run.records["campaigns"]) == sorted(
         r["campaign_id"] for r in full.records["campaigns"]
     )
@@ -92,8 +103,7 @@ def test_small_pages_are_all_read(emulator: Emulator) -> None:
 
 def test_second_sync_emits_only_what_changed() -> None:
     with Emulator(seed=5, advertisers=2, today=EMULATOR_TODAY) as emu:
-        config = tap_config(emu)
-        first = run_tap(config)
+        first = sync_entities(emu)
         assert first.records["campaigns"]
         assert first.records["ads"]
 
@@ -102,7 +112,7 @@ def test_second_sync_emits_only_what_changed() -> None:
         touched_ads = set(emu.touch("ad", count=2))
         emu.clear_requests()
 
-        second = run_tap(config, state=first.final_state)
+        second = sync_entities(emu, state=first.final_state)
         # Bookmarks are inclusive, so the newest rows of the first run may come again; nothing
         # older than them may.
         assert touched_campaigns <= {r["campaign_id"] for r in second.records["campaigns"]}
@@ -116,7 +126,7 @@ def test_second_sync_emits_only_what_changed() -> None:
 
 
 def test_state_is_partitioned_per_advertiser(emulator: Emulator) -> None:
-    run = run_tap(tap_config(emulator))
+    run = sync_entities(emulator)
     partitions = run.final_state["bookmarks"]["campaigns"]["partitions"]
     assert {p["context"]["advertiser_id"] for p in partitions} == {
         a["advertiser_id"] for a in world_rows(emulator, "advertisers")
@@ -125,21 +135,8 @@ def test_state_is_partitioned_per_advertiser(emulator: Emulator) -> None:
 
 
 def test_only_selected_fields_are_requested(emulator: Emulator) -> None:
-    from tap_tiktok_ads.tap import TapTikTokAds
-
     config = tap_config(emulator)
-    catalog = TapTikTokAds(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        for item in entry["metadata"]:
-            breadcrumb = item["breadcrumb"]
-            if entry["tap_stream_id"] != "campaigns":
-                if not breadcrumb:
-                    item["metadata"]["selected"] = False
-                continue
-            if not breadcrumb:
-                item["metadata"]["selected"] = True
-            elif breadcrumb[-1] not in ("campaign_name", "budget"):
-                item["metadata"]["selected"] = False
+    catalog = catalog_selecting(config, {"campaigns": ["campaign_name", "budget"]})
     emulator.clear_requests()
     run = run_tap(config, catalog=catalog)
     calls = [r for r in emulator.requests() if r["path"] == "/campaign/get/"]
@@ -156,3 +153,7 @@ def test_only_selected_fields_are_requested(emulator: Emulator) -> None:
         }
     assert set(run.records) == {"campaigns"}
     assert all("objective_type" not in r for r in run.records["campaigns"])
+    assert all(
+        set(r) <= {"advertiser_id", "campaign_id", "modify_time", "campaign_name", "budget"}
+        for r in run.records["campaigns"]
+    )
