@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -46,7 +47,8 @@ def run_tap(
         tap = TapTikTokAds(config=config, state=state, catalog=catalog)
         tap.sync_all()
         stdout.flush()
-    run = TapRun(messages=[json.loads(line) for line in buffer.getvalue().splitlines() if line])
+    lines = buffer.getvalue().splitlines()
+    run = TapRun(messages=[json.loads(line, parse_float=Decimal) for line in lines if line])
     for message in run.messages:
         if message["type"] == "RECORD":
             run.records[message["stream"]].append(message["record"])
@@ -98,5 +100,7 @@ def tap_config(emu: Emulator, **overrides: Any) -> dict[str, Any]:
         "start_date": "2026-10-01",
         "max_requests_per_second": 1000,
     }
+    if any(k in overrides for k in ("date", "days_back", "start_days_back", "date_period")):
+        del config["start_date"]  # one way of choosing dates at a time
     config.update(overrides)
     return config

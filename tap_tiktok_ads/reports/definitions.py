@@ -104,7 +104,7 @@ def custom_reports(items: Any, taken_names: Sequence[str]) -> list[ReportDefinit
     reports: list[ReportDefinition] = []
     problems: list[str] = []
     for index, item in enumerate(items):
-        where = f"custom_reports[{index}]"
+        where = f"[{index}]"
         try:
             report = parse_custom_report(item, where)
         except ConfigError as error:
