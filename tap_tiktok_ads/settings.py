@@ -7,6 +7,7 @@ which raises :class:`~tap_tiktok_ads.errors.ConfigError` naming the setting, bef
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -227,6 +228,11 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="User-Agent header sent to TikTok.",
     ),
 ).to_dict()
+
+
+def config_schema() -> dict[str, Any]:
+    """A fresh copy: singer-sdk appends its built-in settings to the tap's schema in place."""
+    return copy.deepcopy(CONFIG_SCHEMA)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from tap_tiktok_ads.reports.definitions import (
     custom_reports,
     predefined_reports,
 )
-from tap_tiktok_ads.settings import CONFIG_SCHEMA, Settings
+from tap_tiktok_ads.settings import Settings, config_schema
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
 from tap_tiktok_ads.streams.reports import ReportStream
@@ -39,7 +39,7 @@ class TapTikTokAds(Tap):
 
     name = "tap-tiktok-ads"
     package_name = "tap-tiktok-ads"
-    config_jsonschema = CONFIG_SCHEMA
+    config_jsonschema = config_schema()
     # msgspec encodes records about twice as fast as the default simplejson writer.
     message_writer_class = MsgSpecWriter
 
