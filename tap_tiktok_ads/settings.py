@@ -179,6 +179,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "metrics, time_granularity, service_type}.",
     ),
     th.Property(
+        "skip_unauthorized_advertisers",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Skip, with a warning, advertisers the token cannot read (TikTok 40001/40300) "
+            "instead of failing the run."
+        ),
+    ),
+    th.Property(
         "include_deleted",
         th.BooleanType,
         default=False,
@@ -246,6 +255,7 @@ class Settings:
     app_id: str | None = None
     secret: str | None = field(default=None, repr=False)
     include_deleted: bool = False
+    skip_unauthorized_advertisers: bool = False
     page_size: int = MAX_PAGE_SIZE
     request_timeout: float = 300.0
     max_requests_per_second: float = 10.0
@@ -271,6 +281,7 @@ class Settings:
             app_id=_optional_str(config.get("app_id")),
             secret=_optional_str(config.get("secret")),
             include_deleted=bool(config.get("include_deleted", False)),
+            skip_unauthorized_advertisers=bool(config.get("skip_unauthorized_advertisers")),
             page_size=_int_in_range(config, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
             request_timeout=_positive_number(config, "request_timeout", 300.0),
             max_requests_per_second=_positive_number(config, "max_requests_per_second", 10.0),

@@ -12,7 +12,7 @@ from typing import Any
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from tap_tiktok_ads.client import TikTokClient
+from tap_tiktok_ads.client import FatalAPIError, TikTokClient
 from tap_tiktok_ads.dates import resolve_timezone
 from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.reports.definitions import (
@@ -22,6 +22,7 @@ from tap_tiktok_ads.reports.definitions import (
 )
 from tap_tiktok_ads.settings import Settings, config_schema
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
+from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
 from tap_tiktok_ads.streams.reports import ReportStream
 
@@ -30,7 +31,10 @@ ENTITY_STREAMS: tuple[type[Stream], ...] = (
     CampaignsStream,
     AdGroupsStream,
     AdsStream,
+    CustomAudiencesStream,
+    CustomAudienceDetailsStream,
 )
+UNREADABLE_CODES = frozenset({40001, 40300, 40301})
 DEBUG_ENV = "TAP_TIKTOK_ADS_DEBUG"
 
 
@@ -61,7 +65,7 @@ class TapTikTokAds(Tap):
         )
 
     @cached_property
-    def advertiser_ids(self) -> tuple[str, ...]:
+    def requested_advertiser_ids(self) -> tuple[str, ...]:
         """The configured advertisers, or every advertiser the token is authorized for."""
         if self.settings.advertiser_ids:
             return self.settings.advertiser_ids
@@ -78,16 +82,52 @@ class TapTikTokAds(Tap):
         self.logger.info("Token is authorized for %d advertiser(s).", len(ids))
         return ids
 
+    @property
+    def advertiser_ids(self) -> tuple[str, ...]:
+        """The advertisers this run syncs: requested and readable with the token."""
+        return tuple(self.advertiser_info)
+
     @cached_property
     def advertiser_info(self) -> dict[str, dict[str, Any]]:
-        """Time zone and currency per advertiser; the first call also proves the token works."""
+        """Time zone and currency per readable advertiser; the first call checks the token."""
         info: dict[str, dict[str, Any]] = {}
+        unreadable: list[str] = []
+        for batch in batches(self.requested_advertiser_ids):
+            rows, refused = self._read_advertisers(batch)
+            info.update((str(row["advertiser_id"]), row) for row in rows)
+            unreadable += refused
+        if unreadable:
+            self._report_unreadable(unreadable)
+        return {i: info[i] for i in self.requested_advertiser_ids if i in info}
+
+    def _read_advertisers(self, ids: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[str]]:
+        """Rows of the readable ids; one refused id fails a whole batch, so find it alone."""
         fields = ["advertiser_id", "name", "timezone", "display_timezone", "currency"]
-        for batch in batches(self.advertiser_ids):
-            data = self.client.get(INFO_PATH, {"advertiser_ids": list(batch), "fields": fields})
-            for row in data.get("list") or []:
-                info[str(row["advertiser_id"])] = row
-        return info
+        try:
+            data = self.client.get(INFO_PATH, {"advertiser_ids": list(ids), "fields": fields})
+            return list(data.get("list") or []), []
+        except FatalAPIError as error:
+            if error.code not in UNREADABLE_CODES:
+                raise
+            if len(ids) == 1:
+                return [], list(ids)
+        rows: list[dict[str, Any]] = []
+        refused: list[str] = []
+        for advertiser_id in ids:
+            more_rows, more_refused = self._read_advertisers((advertiser_id,))
+            rows += more_rows
+            refused += more_refused
+        return rows, refused
+
+    def _report_unreadable(self, ids: list[str]) -> None:
+        listed = ", ".join(ids)
+        if not self.settings.skip_unauthorized_advertisers:
+            raise ConfigError(
+                "advertiser_ids",
+                f"the token cannot read advertiser(s) {listed} (TikTok 40001/40300); remove "
+                "them or set skip_unauthorized_advertisers to skip them",
+            )
+        self.logger.warning("Skipping advertiser(s) the token cannot read: %s", listed)
 
     def advertiser_timezone(self, advertiser_id: str) -> tzinfo:
         """The advertiser's time zone: report days and hours are local to it."""

@@ -1,0 +1,253 @@
+"""The tap and the OAuth helper as users run them: subprocesses talking HTTP to the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tap_tiktok_ads.emulator import Emulator
+from tests.conftest import EMULATOR_TODAY
+
+TOKEN = "tok-9f8e7d6c5b4a-secret"
+APP_SECRET = "app-1a2b3c4d5e6f-secret"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def emu() -> Any:
+    with Emulator(
+        seed=21,
+        advertisers=3,
+        today=EMULATOR_TODAY,
+        access_token=TOKEN,
+        secret=APP_SECRET,
+        forbidden_advertisers=(),
+    ) as emulator:
+        yield emulator
+
+
+def run_tap(tmp_path: Path, config: dict[str, Any], *args: str) -> subprocess.CompletedProcess:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run(
+        [str(BIN / "tap-tiktok-ads"), "--config", str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def assert_no_secret(*outputs: str) -> None:
+    for output in outputs:
+        assert TOKEN not in output
+        assert APP_SECRET not in output
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "ERROR" in line]
+
+
+def base_config(emu: Emulator, **overrides: Any) -> dict[str, Any]:
+    return {
+        "access_token": TOKEN,
+        "api_url": emu.base_url,
+        "advertiser_ids": [a["advertiser_id"] for a in emu.world.advertisers],
+        "date": "2026-11-19",
+        "max_requests_per_second": 1000,
+        **overrides,
+    }
+
+
+def test_bad_token_fails_at_once_with_one_line(emu: Emulator, tmp_path: Path) -> None:
+    emu.clear_requests()
+    result = run_tap(tmp_path, base_config(emu, access_token="wrong-token"))
+    assert result.returncode == 1
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1
+    assert "40105" in errors[0]
+    assert "access_token" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not [line for line in result.stdout.splitlines() if '"RECORD"' in line]
+    assert len(emu.requests()) == 1  # the token check, nothing after it
+    assert_no_secret(result.stdout, result.stderr)
+
+
+def test_bad_setting_fails_before_any_request(emu: Emulator, tmp_path: Path) -> None:
+    emu.clear_requests()
+    result = run_tap(tmp_path, base_config(emu, page_size=5000))
+    assert result.returncode == 1
+    assert "page_size" in error_lines(result.stderr)[0]
+    assert emu.requests() == []
+
+
+def test_unreadable_advertiser_fails_by_default(emu: Emulator, tmp_path: Path) -> None:
+    forbidden = emu.world.advertisers[1]["advertiser_id"]
+    emu.forbidden_advertisers = {forbidden}
+    try:
+        result = run_tap(tmp_path, base_config(emu))
+        assert result.returncode == 1
+        assert forbidden in error_lines(result.stderr)[0]
+        assert "skip_unauthorized_advertisers" in error_lines(result.stderr)[0]
+
+        skipped = run_tap(tmp_path, base_config(emu, skip_unauthorized_advertisers=True))
+        assert skipped.returncode == 0, skipped.stderr
+        assert forbidden in skipped.stderr
+        records = [json.loads(line) for line in skipped.stdout.splitlines() if '"RECORD"' in line]
+        advertisers = {m["record"]["advertiser_id"] for m in records}
+        assert forbidden not in advertisers
+        assert len(advertisers) == 2
+        assert_no_secret(result.stdout, result.stderr, skipped.stdout, skipped.stderr)
+    finally:
+        emu.forbidden_advertisers = set()
+
+
+def test_all_authorized_advertisers_with_app_credentials(emu: Emulator, tmp_path: Path) -> None:
+    config = base_config(emu, app_id=emu.app_id, secret=APP_SECRET)
+    del config["advertiser_ids"]
+    result = run_tap(tmp_path, config, "--discover")
+    assert result.returncode == 0
+    catalog = json.loads(result.stdout)
+    for entry in catalog["streams"]:
+        entry["metadata"][0]["metadata"]["selected"] = entry["tap_stream_id"] == "advertisers"
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    synced = run_tap(tmp_path, config, "--catalog", str(tmp_path / "catalog.json"))
+    assert synced.returncode == 0, synced.stderr
+    ids = {
+        json.loads(line)["record"]["advertiser_id"]
+        for line in synced.stdout.splitlines()
+        if '"RECORD"' in line
+    }
+    assert ids == {a["advertiser_id"] for a in emu.world.advertisers}
+    assert_no_secret(synced.stdout, synced.stderr)
+    calls = [r for r in emu.requests() if r["path"] == "/oauth2/advertiser/get/"]
+    assert all(c["params"]["secret"] == "***" for c in calls)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def auth(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(BIN / "tap-tiktok-ads-auth"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TIKTOK_APP_SECRET": APP_SECRET, **(env or {})},
+        **kwargs,
+    )
+
+
+def test_oauth_flow_from_url_to_config_file(emu: Emulator, tmp_path: Path) -> None:
+    redirect = f"http://127.0.0.1:{free_port()}/callback"
+    config_path = tmp_path / "tiktok.json"
+    process = auth(
+        "--api-url",
+        emu.base_url,
+        "listen",
+        "--app-id",
+        emu.app_id,
+        "--redirect-uri",
+        redirect,
+        "--portal-url",
+        f"{emu.root_url}/portal/auth",
+        "--write-config",
+        str(config_path),
+        "--timeout",
+        "30",
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    assert url.startswith(f"{emu.root_url}/portal/auth?")
+    assert "state=" in url
+
+    # The user's browser: the portal redirects to the loopback listener with the code.
+    for _ in range(50):
+        try:
+            response = requests.get(url, timeout=10)
+            break
+        except requests.ConnectionError:  # the listener may not be up yet
+            time.sleep(0.1)
+    assert response.status_code == 200
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+
+    assert stat.S_IMODE(config_path.stat().st_mode) == 0o600
+    written = json.loads(config_path.read_text())
+    assert written["access_token"] == TOKEN
+    assert set(written["advertiser_ids"]) == {a["advertiser_id"] for a in emu.world.advertisers}
+    assert_no_secret(url, stdout, stderr)
+
+
+def test_reused_or_expired_code_is_refused(emu: Emulator) -> None:
+    code = emu.issue_auth_code()
+    first = auth(
+        "--api-url",
+        emu.base_url,
+        "exchange",
+        "--app-id",
+        emu.app_id,
+        "--auth-code",
+        code,
+        "--print-env",
+    )
+    out, err = first.communicate(timeout=30)
+    assert first.returncode == 0, err
+    assert f"TAP_TIKTOK_ADS_ACCESS_TOKEN={TOKEN}" in out  # asked for: the user pipes it to Meltano
+    assert APP_SECRET not in out + err
+
+    again = auth(
+        "--api-url",
+        emu.base_url,
+        "exchange",
+        "--app-id",
+        emu.app_id,
+        "--auth-code",
+        code,
+        "--print-env",
+    )
+    out, err = again.communicate(timeout=30)
+    assert again.returncode == 1
+    assert "40110" in err
+    assert code not in out + err
+    assert_no_secret(out, err)
+
+    stale = emu.issue_auth_code()
+    emu.set_now(emu.now + timedelta(hours=2))
+    try:
+        late = auth(
+            "--api-url", emu.base_url, "exchange", "--app-id", emu.app_id, "--auth-code", stale
+        )
+        out, err = late.communicate(timeout=30)
+        assert late.returncode == 1
+        assert "40110" in err
+    finally:
+        emu.set_today(EMULATOR_TODAY)
+
+
+def test_listing_advertisers_never_prints_the_secret(emu: Emulator) -> None:
+    process = auth(
+        "--api-url",
+        emu.base_url,
+        "advertisers",
+        "--app-id",
+        emu.app_id,
+        env={"TAP_TIKTOK_ADS_ACCESS_TOKEN": TOKEN},
+    )
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert len(out.strip().splitlines()) == len(emu.world.advertisers)
+    assert_no_secret(out, err)
