@@ -1,0 +1,245 @@
+"""`meltano run tap-tiktok-ads target-postgres|target-csv` against the emulator."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from tap_tiktok_ads.emulator import Emulator
+from tap_tiktok_ads.reports.catalog import LEVEL_ID_DIMENSION, api_data_level
+from tests.e2e.conftest import MELTANO, ROOT, Postgres, meltano_env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("meltano_installed")]
+
+TODAY = date(2026, 11, 20)
+FIRST_DAY = TODAY - timedelta(days=9)
+ATTRIBUTION_DAYS = 3
+PERFORMANCE = {f"{level}_performance_daily": level for level in LEVEL_ID_DIMENSION}
+
+
+def tap_env(emu: Emulator) -> dict[str, Any]:
+    return {
+        "TAP_TIKTOK_ADS_API_URL": emu.base_url,
+        "TAP_TIKTOK_ADS_ACCESS_TOKEN": emu.access_token,
+        "TAP_TIKTOK_ADS_ADVERTISER_IDS": json.dumps(
+            [a["advertiser_id"] for a in emu.world.advertisers]
+        ),
+        "TAP_TIKTOK_ADS_START_DATE": FIRST_DAY.isoformat(),
+        "TAP_TIKTOK_ADS_ATTRIBUTION_WINDOW_DAYS": ATTRIBUTION_DAYS,
+        "TAP_TIKTOK_ADS_MAX_REQUESTS_PER_SECOND": 1000,
+    }
+
+
+def postgres_env(pg: Postgres, schema: str) -> dict[str, Any]:
+    return {
+        "TARGET_POSTGRES_HOST": "127.0.0.1",
+        "TARGET_POSTGRES_PORT": pg.port,
+        "TARGET_POSTGRES_USER": "postgres",
+        "TARGET_POSTGRES_PASSWORD": "trust-auth-ignores-it",
+        "TARGET_POSTGRES_DATABASE": "tiktok_ads",
+        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+    }
+
+
+def meltano_run(env: dict[str, str], target: str = "target-postgres") -> subprocess.Popen:
+    return subprocess.Popen(
+        [MELTANO, "run", "tap-tiktok-ads", target],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> str:
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, "\n".join(
+        line for line in output.splitlines() if "error" in line.lower() or "Error" in line
+    )[-6000:]
+    return output
+
+
+def expected_rows(emu: Emulator, level: str, first: date, last: date) -> int:
+    """What the emulator holds for a daily performance table over first..last."""
+    total = 0
+    for advertiser in emu.world.advertisers:
+        day = first
+        while day <= last:
+            end = min(day + timedelta(days=29), last)
+            params = {
+                "advertiser_id": advertiser["advertiser_id"],
+                "report_type": "BASIC",
+                "data_level": api_data_level(level),
+                "page_size": 1000,  # type: ignore[arg-type]
+                "dimensions": [LEVEL_ID_DIMENSION[level], "stat_time_day"],  # type: ignore[index]
+                "start_date": day.isoformat(),
+                "end_date": end.isoformat(),
+            }
+            total += emu.reports.query(params, emu.now)["page_info"]["total_number"]
+            day = end + timedelta(days=1)
+    return total
+
+
+def table_rows(pg: Postgres, schema: str, table: str) -> int:
+    return int(pg.scalar(f'SELECT count(*) FROM "{schema}"."{table}"'))
+
+
+def snapshot(pg: Postgres, schema: str, table: str) -> list[list[str]]:
+    columns = [
+        row[0]
+        for row in pg.psql(
+            "SELECT column_name FROM information_schema.columns "
+            f"WHERE table_schema = '{schema}' AND table_name = '{table}' "
+            "AND column_name NOT LIKE '\\_sdc\\_%' ORDER BY column_name"
+        )
+    ]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    return pg.psql(f'SELECT {listed} FROM "{schema}"."{table}" ORDER BY {listed}')
+
+
+def test_full_then_next_day_incremental_into_postgres(postgres: Postgres, tmp_path: Path) -> None:
+    schema = "full_sync"
+    with Emulator(seed=41, advertisers=2, today=TODAY) as emu:
+        env = meltano_env(tmp_path / "meltano.db", **tap_env(emu), **postgres_env(postgres, schema))
+        finish(meltano_run(env))
+
+        tables = {
+            row[0]
+            for row in postgres.psql(
+                f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'"
+            )
+        }
+        assert {
+            "advertisers",
+            "campaigns",
+            "ad_groups",
+            "ads",
+            *PERFORMANCE,
+            "campaign_audience_age_gender_daily",
+            "ad_audience_platform_daily",
+        } <= tables
+        for table, level in PERFORMANCE.items():
+            assert table_rows(postgres, schema, table) == expected_rows(
+                emu, level, FIRST_DAY, TODAY
+            )
+        live_ads = [a for a in emu.world.ads if not emu.world.is_deleted(a)]
+        assert table_rows(postgres, schema, "ads") == len(live_ads)
+
+        types = dict(
+            postgres.psql(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                f"WHERE table_schema = '{schema}' AND table_name = 'ad_performance_daily'"
+            )
+        )
+        assert types["stat_time_day"] == "date"
+        assert types["impressions"] in ("bigint", "integer")
+        assert types["spend"] == "numeric"
+        keys = {
+            row[0]
+            for row in postgres.psql(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indisprimary "
+                f'AND i.indrelid = \'"{schema}"."ad_performance_daily"\'::regclass'
+            )
+        }
+        assert keys == {"advertiser_id", "ad_id", "stat_time_day"}
+
+        # The next day: conversions of recent days are revised by TikTok (the emulator).
+        day_before = (TODAY - timedelta(days=1)).isoformat()
+        conversions = (
+            f'SELECT sum(conversion) FROM "{schema}"."advertiser_performance_daily" '
+            f"WHERE stat_time_day = '{day_before}'"
+        )
+        before = postgres.scalar(conversions)
+        emu.set_today(TODAY + timedelta(days=1))
+        emu.clear_requests()
+        finish(meltano_run(env))
+
+        windows = {
+            (r["params"]["start_date"], r["params"]["end_date"])
+            for r in emu.requests()
+            if r["path"] == "/report/integrated/get/"
+        }
+        assert windows == {
+            (
+                (TODAY - timedelta(days=ATTRIBUTION_DAYS)).isoformat(),
+                (TODAY + timedelta(days=1)).isoformat(),
+            )
+        }
+        assert postgres.scalar(conversions) != before
+        for table, level in PERFORMANCE.items():
+            assert table_rows(postgres, schema, table) == expected_rows(
+                emu, level, FIRST_DAY, TODAY + timedelta(days=1)
+            )
+            duplicates = postgres.scalar(
+                f'SELECT count(*) - count(DISTINCT (advertiser_id, "{LEVEL_ID_DIMENSION[level]}", '
+                f'stat_time_day)) FROM "{schema}"."{table}"'
+            )
+            assert duplicates == "0"
+
+
+def test_interrupted_run_converges_to_the_uninterrupted_tables(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    with Emulator(seed=43, advertisers=3, today=TODAY) as emu:
+        reference = meltano_env(
+            tmp_path / "ref.db", **tap_env(emu), **postgres_env(postgres, "reference")
+        )
+        finish(meltano_run(reference))
+
+        emu.latency_ms = 30  # slow enough to be caught in the middle
+        env = meltano_env(
+            tmp_path / "resumed.db", **tap_env(emu), **postgres_env(postgres, "resumed")
+        )
+        process = meltano_run(env)
+        killed = kill_tap_after(process, seconds=4)
+        process.communicate(timeout=300)
+        assert killed, "the tap finished before it could be interrupted"
+        emu.latency_ms = 0
+        finish(meltano_run(env))
+
+        for table in ("ads", "campaigns", *PERFORMANCE, "ad_audience_country_daily"):
+            assert snapshot(postgres, "resumed", table) == snapshot(postgres, "reference", table)
+
+
+def kill_tap_after(process: subprocess.Popen, seconds: float) -> bool:
+    """SIGKILL the tap (a grandchild of `meltano run`) once it has run for ``seconds``."""
+    deadline = time.monotonic() + 120
+    started: float | None = None
+    while time.monotonic() < deadline and process.poll() is None:
+        taps = [
+            child
+            for child in psutil.Process(process.pid).children(recursive=True)
+            if any("tap-tiktok-ads" in part for part in child.cmdline()[:2])
+        ]
+        if taps and started is None:
+            started = time.monotonic()
+        if taps and started is not None and time.monotonic() - started >= seconds:
+            for tap in taps:
+                tap.kill()
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_same_pipeline_into_csv(tmp_path: Path) -> None:
+    output = tmp_path / "csv"
+    with Emulator(seed=41, advertisers=2, today=TODAY) as emu:
+        env = meltano_env(tmp_path / "meltano.db", **tap_env(emu), TARGET_CSV_OUTPUT_PATH=output)
+        finish(meltano_run(env, "target-csv"))
+        files = {path.stem: path for path in output.glob("*.csv")}
+        assert {"advertisers", "campaigns", "ads", *PERFORMANCE} <= set(files)
+        for table, level in PERFORMANCE.items():
+            with files[table].open(newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            assert len(rows) == expected_rows(emu, level, FIRST_DAY, TODAY)
+            assert all(row["advertiser_id"] for row in rows)
