@@ -31,6 +31,9 @@ RATE_LIMIT_CODES = frozenset({40100, 40132, 40133, 40016, 61000})
 # Transient server-side or task states that a later identical request may pass.
 TRANSIENT_CODES = frozenset({40200, 40201, 40202, 40700, 50000, 50002, 60001})
 QUERY_TOO_LARGE_CODE = 40067
+MAX_PAGING_RESTARTS = 3
+# TikTok penalises repeating a request that timed out: at most this many retries of it.
+MAX_TIMEOUT_RETRIES = 2
 
 # Which setting a user should look at for a fatal code.
 SETTING_FOR_CODE = {
@@ -80,10 +83,17 @@ class TikTokAPIError(TapTikTokAdsError):
         self.advertiser_id = advertiser_id
         self.http_status = http_status
         self.setting = setting if setting is not None else SETTING_FOR_CODE.get(code or 0)
+        self.context: list[str] = []
         super().__init__(self.describe())
 
+    def add_context(self, text: str) -> TikTokAPIError:
+        """Name more of where it happened (stream, date window) in the message."""
+        self.context.append(text)
+        self.args = (self.describe(),)
+        return self
+
     def describe(self) -> str:
-        where = [self.endpoint]
+        where = [*self.context, self.endpoint]
         if self.advertiser_id:
             where.append(f"advertiser {self.advertiser_id}")
         if self.request_id:
@@ -113,6 +123,10 @@ class FatalAPIError(TikTokAPIError):
 
 class QueryTooLargeError(FatalAPIError):
     """Code 40067: the caller should ask for a smaller date window."""
+
+
+class _PagingShifted(Exception):
+    """The listing changed between two pages of one read."""
 
 
 class RateLimiter:
@@ -222,17 +236,53 @@ class TikTokClient:
         *,
         page_size: int,
         advertiser_id: str | None = None,
+        key: Callable[[dict[str, Any]], Any] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield each page's ``list`` of a page-number endpoint, following ``page_info``."""
-        page = 1
+        """Yield each page's ``list`` of a page-number endpoint, following ``page_info``.
+
+        If the listing shifts while it is read (``total_number`` or ``total_page`` change, or
+        a page before the last comes back empty), it is read again from page 1, and rows whose
+        ``key`` was already yielded are dropped, so no row is lost or doubled.
+        """
+        seen: set[Any] = set()
+        for attempt in range(MAX_PAGING_RESTARTS + 1):
+            pages = self._read_pages(path, params, page_size, advertiser_id)
+            try:
+                for rows in pages:
+                    if key is not None:
+                        rows = [row for row in rows if key(row) not in seen]
+                        seen.update(key(row) for row in rows)
+                    yield rows
+                return
+            except _PagingShifted as shift:
+                if key is None or attempt == MAX_PAGING_RESTARTS:
+                    raise RetriableAPIError(
+                        f"paging kept changing while reading ({shift})",
+                        endpoint=path,
+                        advertiser_id=advertiser_id,
+                    ) from None
+                log.warning("%s: %s; reading the listing again from page 1", path, shift)
+
+    def _read_pages(
+        self, path: str, params: Mapping[str, Any], page_size: int, advertiser_id: str | None
+    ) -> Iterator[list[dict[str, Any]]]:
+        page, first_info = 1, None
         while True:
             data = self.get(
                 path, {**params, "page": page, "page_size": page_size}, advertiser_id=advertiser_id
             )
             rows = data.get("list") or []
+            info = data.get("page_info") or {}
+            shape = (int(info.get("total_number") or 0), int(info.get("total_page") or 0))
+            first_info = first_info or shape
+            if shape != first_info:
+                raise _PagingShifted(
+                    f"page {page} reports {shape[0]} rows, page 1 said {first_info[0]}"
+                )
+            if not rows and page < shape[1]:
+                raise _PagingShifted(f"page {page} of {shape[1]} came back empty")
             yield rows
-            total_page = int((data.get("page_info") or {}).get("total_page") or 0)
-            if page >= total_page:
+            if page >= shape[1]:
                 return
             page += 1
 
@@ -245,10 +295,20 @@ class TikTokClient:
     # -- internals --------------------------------------------------------------------------
 
     def _with_retries(self, call: Callable[[], Any]) -> Any:
+        timeouts = 0
+
+        def give_up(error: Exception) -> bool:
+            nonlocal timeouts
+            if isinstance(error, RequestTimeoutError):
+                timeouts += 1
+                return timeouts > MAX_TIMEOUT_RETRIES
+            return False
+
         retrying = backoff.on_exception(
             self._wait_generator,
             RetriableAPIError,
             max_tries=self.max_tries,
+            giveup=give_up,
             jitter=None,  # the generator adds full jitter itself, bounded by backoff_max_seconds
             on_backoff=self._on_backoff,
             raise_on_giveup=True,

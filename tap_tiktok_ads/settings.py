@@ -188,6 +188,21 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "skip_rejected_reports",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Skip, with a warning, a report stream TikTok refuses with code 40002 (for example "
+            "a metric it does not offer at that level) instead of failing the run."
+        ),
+    ),
+    th.Property(
+        "retry_backoff_seconds",
+        th.NumberType,
+        default=1,
+        description="First wait before a retry; it doubles on each try, up to 60 seconds.",
+    ),
+    th.Property(
         "include_deleted",
         th.BooleanType,
         default=False,
@@ -256,6 +271,8 @@ class Settings:
     secret: str | None = field(default=None, repr=False)
     include_deleted: bool = False
     skip_unauthorized_advertisers: bool = False
+    skip_rejected_reports: bool = False
+    retry_backoff_seconds: float = 1.0
     page_size: int = MAX_PAGE_SIZE
     request_timeout: float = 300.0
     max_requests_per_second: float = 10.0
@@ -282,6 +299,8 @@ class Settings:
             secret=_optional_str(config.get("secret")),
             include_deleted=bool(config.get("include_deleted", False)),
             skip_unauthorized_advertisers=bool(config.get("skip_unauthorized_advertisers")),
+            skip_rejected_reports=bool(config.get("skip_rejected_reports")),
+            retry_backoff_seconds=_positive_number(config, "retry_backoff_seconds", 1.0),
             page_size=_int_in_range(config, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
             request_timeout=_positive_number(config, "request_timeout", 300.0),
             max_requests_per_second=_positive_number(config, "max_requests_per_second", 10.0),

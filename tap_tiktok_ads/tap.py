@@ -60,6 +60,7 @@ class TapTikTokAds(Tap):
             request_timeout=settings.request_timeout,
             user_agent=settings.user_agent,
             max_tries=settings.max_retries + 1,
+            backoff_base_seconds=settings.retry_backoff_seconds,
             max_requests_per_second=settings.max_requests_per_second,
             extra_secrets=tuple(s for s in (settings.secret,) if s),
         )

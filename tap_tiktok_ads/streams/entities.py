@@ -37,7 +37,11 @@ class EntityStream(EntitySchemaStream):
         bookmark = self.bookmark(context)
         params = self.request_params(advertiser_id, bookmark)
         pages = self.client.get_pages(
-            self.path, params, page_size=self.settings.page_size, advertiser_id=advertiser_id
+            self.path,
+            params,
+            page_size=self.settings.page_size,
+            advertiser_id=advertiser_id,
+            key=lambda row: row.get(self.id_field),
         )
         for page in pages:
             for row in page:

@@ -16,7 +16,12 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import MetadataMapping
 
-from tap_tiktok_ads.client import QueryTooLargeError
+from tap_tiktok_ads.client import (
+    FatalAPIError,
+    QueryTooLargeError,
+    RequestTimeoutError,
+    TikTokAPIError,
+)
 from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
 from tap_tiktok_ads.reports.catalog import Metric, api_data_level
 from tap_tiktok_ads.reports.definitions import MAX_WINDOW_DAYS, ReportDefinition
@@ -24,6 +29,7 @@ from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
 from tap_tiktok_ads.streams.base import TikTokStream
 
 REPORT_PATH = "/report/integrated/get/"
+INVALID_PARAMETERS_CODE = 40002
 STATUS_FILTER_FIELD = {
     "campaign": "campaign_status",
     "ad_group": "adgroup_status",
@@ -77,6 +83,19 @@ class ReportStream(TikTokStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         assert context is not None
+        try:
+            yield from self._records(context)
+        except FatalAPIError as error:
+            if error.code != INVALID_PARAMETERS_CODE or not self.settings.skip_rejected_reports:
+                raise error.add_context(f"stream {self.name}") from None
+            self.logger.warning(
+                "Skipping %s for advertiser %s: TikTok refused it (%s)",
+                self.name,
+                context["advertiser_id"],
+                error.message,
+            )
+
+    def _records(self, context: Context) -> Iterator[dict[str, Any]]:
         advertiser_id = str(context["advertiser_id"])
         timezone = self.tiktok_tap.advertiser_timezone(advertiser_id)
         metrics = self.selected_metrics()
@@ -87,8 +106,13 @@ class ReportStream(TikTokStream):
                 yield builder.build(row, advertiser_id)
             return
         for start, end in self.windows(context, today_in(timezone, self.client.now())):
+            count = 0
             for row in self.fetch_window(base, advertiser_id, start, end):
+                count += 1
                 yield builder.build(row, advertiser_id)
+            self.logger.info(
+                "%s: advertiser %s, %s..%s: %d rows", self.name, advertiser_id, start, end, count
+            )
             self.advance_bookmark(context, end)
 
     def windows(self, context: Context, today: date) -> list[tuple[date, date]]:
@@ -123,24 +147,35 @@ class ReportStream(TikTokStream):
     def fetch_window(
         self, base: dict[str, Any], advertiser_id: str, start: date, end: date
     ) -> Iterator[dict[str, Any]]:
-        """Rows of one date window; on 40067 (query too large) the window is halved."""
+        """Rows of one date window.
+
+        When TikTok finds the query too large (40067) or it keeps timing out, the window is
+        halved rather than sent again unchanged (TikTok penalises repeated timeouts).
+        """
         params = {**base, "start_date": start.isoformat(), "end_date": end.isoformat()}
         try:
             yield from self.fetch(params, advertiser_id)
-        except QueryTooLargeError:
+        except (QueryTooLargeError, RequestTimeoutError) as error:
             halves = halve_window(start, end)
             if halves is None:
-                raise
+                raise error.add_context(f"window {start}..{end}") from None
             self.logger.warning(
-                "%s: query for %s..%s too large, splitting it in two", self.name, start, end
+                "%s: %s..%s failed (%s), splitting the window", self.name, start, end, error.message
             )
             for half_start, half_end in halves:
                 yield from self.fetch_window(base, advertiser_id, half_start, half_end)
+        except TikTokAPIError as error:
+            raise error.add_context(f"window {start}..{end}") from None
 
     def fetch(self, params: dict[str, Any], advertiser_id: str) -> Iterator[dict[str, Any]]:
-        for page in self.client.get_pages(
-            REPORT_PATH, params, page_size=self.settings.page_size, advertiser_id=advertiser_id
-        ):
+        pages = self.client.get_pages(
+            REPORT_PATH,
+            params,
+            page_size=self.settings.page_size,
+            advertiser_id=advertiser_id,
+            key=row_key,
+        )
+        for page in pages:
             yield from page
 
     # -- state ------------------------------------------------------------------------------
@@ -169,3 +204,8 @@ class ReportStream(TikTokStream):
         self, latest_record: dict[str, Any], *, context: Context | None = None
     ) -> None:
         """Bookmarks move per window in :meth:`advance_bookmark`, not per record."""
+
+
+def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A report row's identity: its dimension values."""
+    return tuple((row.get("dimensions") or {}).items())
