@@ -88,7 +88,7 @@ class TikTokAPIError(TapTikTokAdsError):
 
     def add_context(self, text: str) -> TikTokAPIError:
         """Name more of where it happened (stream, date window) in the message."""
-        self.context.append(text)
+        self.context.insert(0, text)  # outer callers add the wider context last
         self.args = (self.describe(),)
         return self
 
@@ -279,8 +279,9 @@ class TikTokClient:
                 raise _PagingShifted(
                     f"page {page} reports {shape[0]} rows, page 1 said {first_info[0]}"
                 )
-            if not rows and page < shape[1]:
-                raise _PagingShifted(f"page {page} of {shape[1]} came back empty")
+            promised = min(page_size, shape[0] - (page - 1) * page_size)
+            if len(rows) < promised:
+                raise _PagingShifted(f"page {page} held {len(rows)} of {promised} rows")
             yield rows
             if page >= shape[1]:
                 return

@@ -14,6 +14,7 @@ from tap_tiktok_ads.client import (
     FatalAPIError,
     QueryTooLargeError,
     RateLimiter,
+    RequestTimeoutError,
     RetriableAPIError,
     TikTokClient,
     encode_params,
@@ -241,3 +242,70 @@ def test_now_follows_the_server_date_header(client: TikTokClient) -> None:
     )
     client.get("/user/info/")
     assert client.now().isoformat() == "2026-11-20T23:59:30+00:00"
+
+
+def paged(pages: dict[int, tuple[list[dict], int]], page_size: int = 2):  # type: ignore[no-untyped-def]
+    """A callback answering page N with (rows, total_number); each page answered once."""
+    served: list[int] = []
+
+    def callback(request: requests.PreparedRequest) -> tuple[int, dict, str]:
+        page = int(parse_qs(urlparse(request.url).query)["page"][0])
+        served.append(page)
+        attempt = served.count(page)
+        rows, total = pages[(page, attempt)] if (page, attempt) in pages else pages[page]
+        info = {
+            "page": page,
+            "page_size": page_size,
+            "total_number": total,
+            "total_page": -(-total // page_size),
+        }
+        return 200, {}, json.dumps(envelope(data={"list": rows, "page_info": info}))
+
+    return callback, served
+
+
+@responses.activate
+def test_an_empty_page_restarts_the_listing_without_doubles(client: TikTokClient) -> None:
+    a, b, c = {"id": "a"}, {"id": "b"}, {"id": "c"}
+    callback, served = paged(
+        {(1, 1): ([a, b], 3), (2, 1): ([], 3), (1, 2): ([a, b], 3), (2, 2): ([c], 3)}
+    )
+    responses.add_callback(responses.GET, f"{API}/ad/get/", callback=callback)
+    rows = [
+        r
+        for page in client.get_pages("/ad/get/", {}, page_size=2, key=lambda r: r["id"])
+        for r in page
+    ]
+    assert rows == [a, b, c]
+    assert served == [1, 2, 1, 2]
+
+
+@responses.activate
+def test_a_changing_total_restarts_and_keeps_each_row_once(client: TikTokClient) -> None:
+    a, b, c, d = ({"id": x} for x in "abcd")
+    callback, _ = paged(
+        {(1, 1): ([a, b], 3), (2, 1): ([b, c], 4), (1, 2): ([a, b], 4), (2, 2): ([c, d], 4)}
+    )
+    responses.add_callback(responses.GET, f"{API}/ad/get/", callback=callback)
+    rows = [
+        r
+        for page in client.get_pages("/ad/get/", {}, page_size=2, key=lambda r: r["id"])
+        for r in page
+    ]
+    assert rows == [a, b, c, d]
+
+
+@responses.activate
+def test_paging_that_never_settles_fails_clearly(client: TikTokClient) -> None:
+    callback, _ = paged({1: ([{"id": "a"}], 2)})  # promises 2 rows on page 1, sends 1, forever
+    responses.add_callback(responses.GET, f"{API}/ad/get/", callback=callback)
+    with pytest.raises(RetriableAPIError, match="paging kept changing"):
+        list(client.get_pages("/ad/get/", {}, page_size=2, key=lambda r: r["id"]))
+
+
+@responses.activate
+def test_timeouts_are_retried_at_most_twice(client: TikTokClient) -> None:
+    responses.get(f"{API}/report/integrated/get/", body=requests.Timeout("slow"))
+    with pytest.raises(RequestTimeoutError):
+        client.get("/report/integrated/get/")
+    assert len(responses.calls) == 3

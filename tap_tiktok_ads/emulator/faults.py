@@ -25,7 +25,11 @@ CODE_MESSAGES = {
 }
 HTTP_KINDS = {"http500": 500, "http502": 502, "http503": 503, "http504": 504}
 TRANSPORT_KINDS = ("drop", "timeout", "not_json", "truncated")
-KINDS = tuple(str(code) for code in CODE_MESSAGES) + tuple(HTTP_KINDS) + TRANSPORT_KINDS
+# A paged answer whose list comes back empty although page_info says rows remain.
+PAGING_KINDS = ("empty_page",)
+KINDS = (
+    tuple(str(code) for code in CODE_MESSAGES) + tuple(HTTP_KINDS) + TRANSPORT_KINDS + PAGING_KINDS
+)
 
 
 @dataclass

@@ -507,6 +507,9 @@ def _handler_for(emu: Emulator) -> type[BaseHTTPRequestHandler]:
                 if fault and self._transport_fault(fault, entry):
                     return
                 data = emu.answer(method, path, params, self.headers.get("Access-Token"))
+                if fault == "empty_page" and isinstance(data, dict) and "page_info" in data:
+                    entry["fault"] = fault
+                    data = {**data, "list": []}
                 self._send_envelope(0, "OK", data, entry)
             except ApiError as error:
                 self._send_envelope(error.code, error.message, {}, entry)
@@ -517,6 +520,8 @@ def _handler_for(emu: Emulator) -> type[BaseHTTPRequestHandler]:
 
         def _transport_fault(self, fault: str, entry: dict[str, Any]) -> bool:
             """Apply a fault; True when the response has been dealt with."""
+            if fault == "empty_page":
+                return False  # applied to the answer itself
             if fault.isdigit():
                 if fault == "40067" and entry["path"] != "/report/integrated/get/":
                     return False

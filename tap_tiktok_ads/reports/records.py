@@ -20,25 +20,24 @@ MISSING = (None, "", "-")
 
 
 def to_integer(value: Any) -> int | None:
-    """``"5830"`` -> 5830; TikTok's ``"-"``, ``""`` and null -> None."""
-    if value in MISSING:
+    """``"5830"`` -> 5830; ``"-"``, ``""``, null and anything not a whole number -> None."""
+    if value in MISSING or isinstance(value, bool):
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int):
         return value
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        number = to_number(value)
-        return int(number) if number is not None and number == number.to_integral() else None
+    number = to_number(value)
+    if number is None or number != number.to_integral_value():
+        return None
+    return int(number)
 
 
 def to_number(value: Any) -> Decimal | None:
     """Decimal keeps money exact (``"20.000"`` stays 20.000, never 19.999999)."""
-    if value in MISSING or isinstance(value, bool):
+    if value in MISSING or isinstance(value, (bool, list, dict)):
         return None
     try:
         number = Decimal(str(value).replace(",", ""))
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
 
