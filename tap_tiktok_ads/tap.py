@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import os
 import sys
@@ -156,9 +158,38 @@ class TapTikTokAds(Tap):
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Report the tap's own errors as one line and exit 1 (a traceback with the debug flag)."""
         try:
+            for option in ("state", "catalog"):
+                if kwargs.get(option) is not None:
+                    kwargs[option] = io.StringIO(checked_json(kwargs[option].read(), option))
             super().invoke(*args, **kwargs)
         except TapTikTokAdsError as error:
             exit_with_error(error)
+
+    @classmethod
+    def cb_discover(cls, ctx: Any, param: Any, value: bool) -> None:  # type: ignore[override]
+        try:
+            super().cb_discover(ctx, param, value)
+        except TapTikTokAdsError as error:
+            exit_with_error(error)
+
+
+def checked_json(text: str, option: str) -> str:
+    """The file's text if it holds the JSON object ``--state`` / ``--catalog`` expect."""
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--{option}", f"the file is not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"--{option}", "the file must hold a JSON object")
+    streams = value.get("streams", [])
+    if option == "catalog" and not (
+        isinstance(streams, list)
+        and all(isinstance(s, dict) and s.get("tap_stream_id") for s in streams)
+    ):
+        raise ConfigError("--catalog", "`streams` must be a list of entries with tap_stream_id")
+    if option == "state" and not isinstance(value.get("bookmarks", {}), dict):
+        raise ConfigError("--state", "`bookmarks` must be an object")
+    return text or "{}"
 
 
 def exit_with_error(error: Exception) -> None:

@@ -251,3 +251,30 @@ def test_listing_advertisers_never_prints_the_secret(emu: Emulator) -> None:
     assert process.returncode == 0, err
     assert len(out.strip().splitlines()) == len(emu.world.advertisers)
     assert_no_secret(out, err)
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "needle"),
+    [
+        ("--state", "{not json", "--state: the file is not valid JSON"),
+        ("--state", "[1, 2]", "--state: the file must hold a JSON object"),
+        ("--catalog", '{"streams": [{"no_id": 1}]}', "--catalog: `streams` must be a list"),
+    ],
+)
+def test_malformed_state_or_catalog_is_one_line(
+    emu: Emulator, tmp_path: Path, option: str, content: str, needle: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    result = run_tap(tmp_path, base_config(emu), option, str(bad))
+    assert result.returncode == 1
+    assert needle in error_lines(result.stderr)[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_discovery_reports_bad_custom_reports_in_one_line(emu: Emulator, tmp_path: Path) -> None:
+    custom = [{"name": "x", "data_level": "ad", "metrics": ["nope"]}]
+    result = run_tap(tmp_path, base_config(emu, custom_reports=custom), "--discover")
+    assert result.returncode == 1
+    assert "custom_reports: [0]: unknown metric 'nope'" in error_lines(result.stderr)[0]
+    assert "Traceback" not in result.stderr
