@@ -29,3 +29,6 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache output .meltano
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py

@@ -12,7 +12,9 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -129,13 +131,34 @@ class _PagingShifted(Exception):
     """The listing changed between two pages of one read."""
 
 
+def _page_shape(data: dict[str, Any]) -> tuple[int, int]:
+    info = data.get("page_info") or {}
+    return int(info.get("total_number") or 0), int(info.get("total_page") or 0)
+
+
+def _checked_rows(
+    data: dict[str, Any], page: int, page_size: int, first_shape: tuple[int, int]
+) -> list[dict[str, Any]]:
+    """The page's rows, or _PagingShifted if the listing changed since page 1."""
+    rows = data.get("list") or []
+    shape = _page_shape(data)
+    if shape != first_shape:
+        raise _PagingShifted(f"page {page} reports {shape[0]} rows, page 1 said {first_shape[0]}")
+    promised = min(page_size, shape[0] - (page - 1) * page_size)
+    if len(rows) < promised:
+        raise _PagingShifted(f"page {page} held {len(rows)} of {promised} rows")
+    return rows
+
+
 class RateLimiter:
     """Token bucket shared by all threads; ``slow_down`` lowers the rate after a refusal."""
 
     def __init__(self, requests_per_second: float, *, minimum: float = 1.0) -> None:
         self.rate = float(requests_per_second)
         self.minimum = min(minimum, self.rate)
-        self._capacity = max(1.0, self.rate)
+        # No bursts: TikTok counts requests in a sliding second, so even spacing is what keeps
+        # a run under the limit from its first request on.
+        self._capacity = 1.0
         self._tokens = self._capacity
         self._updated = time.monotonic()
         self._lock = threading.Lock()
@@ -155,8 +178,6 @@ class RateLimiter:
     def slow_down(self, factor: float = 0.8) -> None:
         with self._lock:
             self.rate = max(self.minimum, self.rate * factor)
-            self._capacity = max(1.0, self.rate)
-            self._tokens = min(self._tokens, self._capacity)
 
 
 def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
@@ -192,7 +213,7 @@ class TikTokClient:
         backoff_base_seconds: float = 1.0,
         backoff_max_seconds: float = 60.0,
         max_requests_per_second: float = 10.0,
-        pool_size: int = 10,
+        max_concurrent_requests: int = 4,
         extra_secrets: tuple[str, ...] = (),
     ) -> None:
         self.api_url = api_url.rstrip("/")
@@ -206,6 +227,12 @@ class TikTokClient:
         self._count_lock = threading.Lock()
         self._secrets = tuple(s for s in (access_token, *extra_secrets) if s)
         self.session = requests.Session()
+        self.max_concurrent_requests = max(1, max_concurrent_requests)
+        # Later pages of a listing are fetched in parallel, all through one rate limiter.
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.max_concurrent_requests, thread_name_prefix="tiktok-page"
+        )
+        pool_size = self.max_concurrent_requests + 2
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
@@ -249,9 +276,9 @@ class TikTokClient:
             pages = self._read_pages(path, params, page_size, advertiser_id)
             try:
                 for rows in pages:
-                    if key is not None:
-                        rows = [row for row in rows if key(row) not in seen]
-                        seen.update(key(row) for row in rows)
+                    if key is not None:  # hashes, not keys: a window can list 100k+ rows
+                        rows = [row for row in rows if hash(key(row)) not in seen]
+                        seen.update(hash(key(row)) for row in rows)
                     yield rows
                 return
             except _PagingShifted as shift:
@@ -266,26 +293,27 @@ class TikTokClient:
     def _read_pages(
         self, path: str, params: Mapping[str, Any], page_size: int, advertiser_id: str | None
     ) -> Iterator[list[dict[str, Any]]]:
-        page, first_info = 1, None
-        while True:
-            data = self.get(
-                path, {**params, "page": page, "page_size": page_size}, advertiser_id=advertiser_id
-            )
-            rows = data.get("list") or []
-            info = data.get("page_info") or {}
-            shape = (int(info.get("total_number") or 0), int(info.get("total_page") or 0))
-            first_info = first_info or shape
-            if shape != first_info:
-                raise _PagingShifted(
-                    f"page {page} reports {shape[0]} rows, page 1 said {first_info[0]}"
-                )
-            promised = min(page_size, shape[0] - (page - 1) * page_size)
-            if len(rows) < promised:
-                raise _PagingShifted(f"page {page} held {len(rows)} of {promised} rows")
-            yield rows
-            if page >= shape[1]:
-                return
-            page += 1
+        """Page 1, then the others ``max_concurrent_requests`` at a time, yielded in order."""
+
+        def fetch(page: int) -> tuple[int, dict[str, Any]]:
+            query = {**params, "page": page, "page_size": page_size}
+            return page, self.get(path, query, advertiser_id=advertiser_id)
+
+        _, first = fetch(1)
+        shape = _page_shape(first)
+        yield _checked_rows(first, 1, page_size, shape)
+        pending: deque[Future[tuple[int, dict[str, Any]]]] = deque()
+        next_page = 2
+        try:
+            while next_page <= shape[1] or pending:
+                while next_page <= shape[1] and len(pending) < self.max_concurrent_requests:
+                    pending.append(self._executor.submit(fetch, next_page))
+                    next_page += 1
+                page, data = pending.popleft().result()
+                yield _checked_rows(data, page, page_size, shape)
+        finally:
+            for future in pending:
+                future.cancel()
 
     def redact(self, text: str) -> str:
         """Replace every secret this client knows with ``***``."""

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from functools import cached_property
 from typing import Any
@@ -64,8 +65,14 @@ class TapTikTokAds(Tap):
             max_tries=settings.max_retries + 1,
             backoff_base_seconds=settings.retry_backoff_seconds,
             max_requests_per_second=settings.max_requests_per_second,
+            max_concurrent_requests=settings.max_concurrent_requests,
             extra_secrets=tuple(s for s in (settings.secret,) if s),
         )
+
+    @cached_property
+    def prefetch_executor(self) -> ThreadPoolExecutor:
+        """Loads upcoming partitions; separate from the client's page workers, which it uses."""
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="tiktok-partition")
 
     @cached_property
     def requested_advertiser_ids(self) -> tuple[str, ...]:

@@ -44,6 +44,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--fault", type=parse_fault, action="append", default=[], metavar="KIND=RATE")
     p.add_argument("--fault-seed", type=int, default=0)
     p.add_argument("--too-large-days", type=int, help="answer 40067 for longer report spans")
+    p.add_argument(
+        "--response-cache",
+        type=int,
+        default=0,
+        help="keep this many encoded answers (benchmarks: measure the tap, not us)",
+    )
     return p
 
 
@@ -66,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         qps=args.qps,
         faults=Faults(rates=dict(args.fault), seed=args.fault_seed),
         too_large_days=args.too_large_days,
+        response_cache=args.response_cache,
         host=args.host,
         port=args.port,
     )

@@ -338,15 +338,20 @@ class ReportEngine:
             self._buckets(dimensions, self.world.advertiser(entity["advertiser_id"]) or {})
         )
         sums: dict[str, int] = {}
+        simple = len(ads) == 1 and len(days) == 1 and hour is None and bucket is None
+        if simple and days[0] != local_now.date():
+            # One ad, one full day: the day's own values, no splitting or summing.
+            total = self._ad_day(ads[0], days[0], local_now).get
+        else:
 
-        def total(name: str) -> int:
-            if name not in sums:
-                sums[name] = sum(
-                    self._ad_value(ad, day, name, hour, combos, bucket, local_now)
-                    for ad in ads
-                    for day in days
-                )
-            return sums[name]
+            def total(name: str) -> int:
+                if name not in sums:
+                    sums[name] = sum(
+                        self._ad_value(ad, day, name, hour, combos, bucket, local_now)
+                        for ad in ads
+                        for day in days
+                    )
+                return sums[name]
 
         labels = combos[bucket] if bucket is not None else None
         out_dimensions = self._row_dimensions(entity, level, dimensions, days, hour, labels)
@@ -377,13 +382,14 @@ class ReportEngine:
         return out
 
     def _format(self, metric: Metric, total: Any, entity: dict[str, Any], level: str) -> Any:
+        kind = metric.kind
+        if kind == "count":
+            return str(total(metric.name))
+        if kind == "money":
+            return f"{total(metric.name) / 100:.2f}"
         if "secondary_goal" in metric.name:
             return None  # TikTok answers null when no secondary goal is set
-        if metric.kind == "count":
-            return str(total(metric.name))
-        if metric.kind == "money":
-            return f"{total(metric.name) / 100:.2f}"
-        if metric.kind == "ratio":
+        if kind == "ratio":
             assert metric.numerator
             assert metric.denominator
             denominator = total(metric.denominator)
@@ -397,7 +403,7 @@ class ReportEngine:
             impressions = total("impressions")
             if impressions == 0:
                 return "-"
-            return f"{1 + crc(self.seed, metric.name, impressions) % 900 / 100:.2f}"
+            return f"{1 + mix(impressions, len(metric.name)) % 900 / 100:.2f}"
         return self._attribute(metric.name, entity, level)
 
     def _attribute(self, name: str, entity: dict[str, Any], level: str) -> Any:
@@ -458,6 +464,7 @@ class DayValues:
         self.day = day
         self.age = (today - day).days
         self.base = crc(seed, ad_id, day)
+        self.ad_salt = zlib.crc32(ad_id.encode())
         self.values: dict[str, int] = {"impressions": 400 + self.base % 6000} if delivers else {}
         self.delivers = delivers
         self._hours: list[int] | None = None
@@ -507,25 +514,21 @@ class DayValues:
         return value
 
     def _generate(self, name: str) -> int:
-        metric = METRICS.get(name)
-        if metric is None or metric.kind not in ("count", "money"):
+        rule = COUNT_RULES.get(name)
+        if rule is not None:
+            parent, low, span, salt = rule
+            value = self.get(parent) * (low + mix(salt, self.base) % span) // 1000
+        elif name in MONEY_METRICS:
+            value = self._money(name)
+        else:
             return 0
-        value = self._money(name) if metric.kind == "money" else self._count(name)
-        if self.age < MATURITY_DAYS and _matures(name):
+        if self.age < MATURITY_DAYS and name in MATURING_METRICS:
             value = value * (self.age + 1) // MATURITY_DAYS  # still being attributed
         return value
 
-    def _count(self, name: str) -> int:
-        parent, low, high = SHARES.get(name, ("", 0, 0))
-        if not parent:
-            parent = "clicks" if _matures(name) else "impressions"
-            low, high = (20, 150) if parent == "clicks" else (1, 20)
-        share = low + crc(self.seed, name, self.ad_id, self.day) % (high - low + 1)
-        return self.get(parent) * share // 1000
-
     def _money(self, name: str) -> int:
         """Cents."""
-        spend = self.get("clicks") * (15 + crc(self.seed, "cpc", self.ad_id) % 120)
+        spend = self.get("clicks") * (15 + mix(self.ad_salt, 7) % 120)
         spend += self.base % 97
         if name == "spend":
             return spend
@@ -542,6 +545,28 @@ class DayValues:
 
 def _matures(name: str) -> bool:
     return any(word in name for word in MATURING) and "value" not in name
+
+
+def mix(a: int, b: int) -> int:
+    """A cheap, deterministic 32-bit hash of two integers (unlike hash(), stable per process)."""
+    x = (a * 0x9E3779B1 + b * 0x85EBCA77) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x2C1B3C6D) & 0xFFFFFFFF
+    return x ^ (x >> 12)
+
+
+def _count_rule(name: str) -> tuple[str, int, int, int]:
+    """(parent metric, lowest share, share range, metric salt) of a generated count."""
+    parent, low, high = SHARES.get(name, ("", 0, 0))
+    if not parent:
+        parent = "clicks" if _matures(name) else "impressions"
+        low, high = (20, 150) if parent == "clicks" else (1, 20)
+    return parent, low, high - low + 1, zlib.crc32(name.encode())
+
+
+COUNT_RULES = {name: _count_rule(name) for name, m in METRICS.items() if m.kind == "count"}
+MATURING_METRICS = frozenset(name for name in METRICS if _matures(name))
+MONEY_METRICS = frozenset(name for name, m in METRICS.items() if m.kind == "money")
 
 
 def _range(start: date, end: date) -> list[date]:

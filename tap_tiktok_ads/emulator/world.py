@@ -142,8 +142,11 @@ class World:
                 self._ids.add(value)
                 return value
 
-    def _moment(self, after: datetime) -> datetime:
+    def _moment(self, after: datetime, within: timedelta | None = None) -> datetime:
+        """A random moment after ``after``, before now (and within ``within`` of it)."""
         span = max((self.now - after).total_seconds(), 1)
+        if within is not None:
+            span = min(span, within.total_seconds())
         return after + timedelta(seconds=int(self._rng.random() * span))
 
     def _add_advertiser(self, index: int) -> None:
@@ -186,7 +189,8 @@ class World:
 
     def _add_campaign(self, advertiser: dict[str, Any], number: int) -> None:
         history_start = self.now - timedelta(days=self.history_days)
-        created = self._moment(history_start)
+        # Campaigns start in the first third of the history, so most ads deliver for weeks.
+        created = self._moment(history_start, timedelta(days=max(self.history_days // 3, 1)))
         objective = OBJECTIVES[number % len(OBJECTIVES)]
         smart_plus = number % 5 == 1
         deleted = number % 7 == 3
@@ -217,7 +221,7 @@ class World:
             self._add_adgroup(campaign, group, deleted)
 
     def _add_adgroup(self, campaign: dict[str, Any], number: int, parent_deleted: bool) -> None:
-        created = self._moment(parse_time(campaign["create_time"]))
+        created = self._moment(parse_time(campaign["create_time"]), timedelta(days=2))
         deleted = parent_deleted or number % 9 == 5
         goal = GOALS[campaign["objective_type"]]
         adgroup = {
@@ -266,7 +270,7 @@ class World:
     def _add_ad(
         self, adgroup: dict[str, Any], number: int, parent_deleted: bool, smart_plus: bool
     ) -> None:
-        created = self._moment(parse_time(adgroup["create_time"]))
+        created = self._moment(parse_time(adgroup["create_time"]), timedelta(days=2))
         deleted = parent_deleted or number % 11 == 7
         ad = {
             "advertiser_id": adgroup["advertiser_id"],

@@ -21,9 +21,12 @@ MISSING = (None, "", "-")
 
 def to_integer(value: Any) -> int | None:
     """``"5830"`` -> 5830; ``"-"``, ``""``, null and anything not a whole number -> None."""
-    if value in MISSING or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
+    if type(value) is str:
+        try:
+            return int(value)  # the common case, by far
+        except ValueError:
+            pass
+    elif type(value) is int:
         return value
     number = to_number(value)
     if number is None or number != number.to_integral_value():
@@ -35,10 +38,14 @@ def to_number(value: Any) -> Decimal | None:
     """Decimal keeps money exact (``"20.000"`` stays 20.000, never 19.999999)."""
     if value in MISSING or isinstance(value, (bool, list, dict)):
         return None
+    text = value if type(value) is str else str(value)
     try:
-        number = Decimal(str(value).replace(",", ""))
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
-        return None
+        try:
+            number = Decimal(text.replace(",", ""))  # "1,234"
+        except (InvalidOperation, ValueError):
+            return None
     return number if number.is_finite() else None
 
 

@@ -35,20 +35,23 @@ class EntityStream(EntitySchemaStream):
         assert context is not None
         advertiser_id = str(context["advertiser_id"])
         bookmark = self.bookmark(context)
-        params = self.request_params(advertiser_id, bookmark)
+        for row in self.prefetched(context, self.listing):
+            record = to_record(row, advertiser_id)
+            if bookmark and record["modify_time"] and record["modify_time"] < bookmark:
+                continue
+            yield record
+
+    def listing(self, context: Context) -> list[dict[str, Any]]:
+        """Every row TikTok lists for one advertiser since its bookmark."""
+        advertiser_id = str(context["advertiser_id"])
         pages = self.client.get_pages(
             self.path,
-            params,
+            self.request_params(advertiser_id, self.bookmark(context)),
             page_size=self.settings.page_size,
             advertiser_id=advertiser_id,
             key=lambda row: row.get(self.id_field),
         )
-        for page in pages:
-            for row in page:
-                record = to_record(row, advertiser_id)
-                if bookmark and record["modify_time"] and record["modify_time"] < bookmark:
-                    continue
-                yield record
+        return [row for page in pages for row in page]
 
     def bookmark(self, context: Context) -> str | None:
         """The ``modify_time`` saved by the previous run for this advertiser, if any."""

@@ -9,12 +9,12 @@ conversions are read again; the window is cut into requests TikTok accepts (30 d
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
-from singer_sdk.singerlib import MetadataMapping
+from singer_sdk.singerlib import MetadataMapping, RecordMessage
 
 from tap_tiktok_ads.client import (
     FatalAPIError,
@@ -199,6 +199,23 @@ class ReportStream(TikTokStream):
         state["replication_key_value"] = value
         state.pop("progress_markers", None)
         self._write_state_message()
+
+    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[Any]:
+        """The per-record hot path, without the SDK's property pruning and type conformance.
+
+        Records hold only selected properties (only those metrics are requested) and are typed
+        by RecordBuilder; skipping both passes saves about a quarter of the tap's CPU per record
+        (measured with benchmarks/run.py). Stream maps still apply.
+        """
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=datetime.now(timezone.utc),
+                )
 
     def _increment_stream_state(
         self, latest_record: dict[str, Any], *, context: Context | None = None

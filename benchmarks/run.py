@@ -1,0 +1,316 @@
+"""Benchmarks: the real tap as a subprocess against the emulator in another process.
+
+    python benchmarks/run.py [cpu|network|scale ...]   (default: all three)
+
+Prints a table and writes benchmarks/results/<UTC time>.json. Scenarios:
+
+- cpu: 1 advertiser x 2,000 ads x 90 days of ad_performance_daily, default metrics, no latency.
+  Its floor: the same records, already in memory, written as RECORD lines by a bare msgspec loop.
+- network: 20 advertisers x 100 ads x 90 days plus the entity streams, the emulator answering
+  after 150 ms and refusing (40100) above 10 requests per second. Floor: minimum requests / 10.
+- scale: the cpu scenario with twice the ads, to show memory stays flat.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tap_tiktok_ads.emulator.reports import ReportEngine  # noqa: E402
+from tap_tiktok_ads.emulator.world import World  # noqa: E402
+from tap_tiktok_ads.tap import TapTikTokAds  # noqa: E402
+
+BIN = Path(sys.executable).parent
+TODAY = date(2026, 11, 20)
+DAYS = 90
+ENTITIES = ("advertisers", "campaigns", "ad_groups", "ads")
+
+
+@dataclass
+class Scenario:
+    name: str
+    advertisers: int
+    campaigns: int
+    adgroups: int
+    ads: int
+    latency_ms: float = 0
+    qps: float | None = None
+    entities: bool = False
+    tap_settings: dict[str, Any] = field(default_factory=dict)
+
+
+SCENARIOS = {
+    # No rate limit in the CPU scenarios: the tap's own limiter is opened up too.
+    "cpu": Scenario("cpu", 1, 10, 10, 20, tap_settings={"max_requests_per_second": 1000}),
+    "network": Scenario("network", 20, 5, 4, 5, latency_ms=150, qps=10, entities=True),
+    "scale": Scenario("scale", 1, 20, 10, 20, tap_settings={"max_requests_per_second": 1000}),
+}
+
+
+def start_emulator(s: Scenario) -> tuple[subprocess.Popen, str]:
+    command = [
+        str(BIN / "python"),
+        "-m",
+        "tap_tiktok_ads.emulator",
+        "--port",
+        "0",
+        "--seed",
+        "7",
+        "--advertisers",
+        str(s.advertisers),
+        "--campaigns",
+        str(s.campaigns),
+        "--adgroups",
+        str(s.adgroups),
+        "--ads",
+        str(s.ads),
+        "--audiences",
+        "0",
+        "--history-days",
+        str(DAYS + 30),
+        "--today",
+        TODAY.isoformat(),
+        "--latency-ms",
+        str(s.latency_ms),
+    ]
+    if s.qps:
+        command += ["--qps", str(s.qps)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip()
+
+
+def minimum_requests(s: Scenario, streams: list[str]) -> int:
+    """Requests the work needs at best: each 30-day window's pages of 1000, entity pages."""
+    now = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=timezone.utc)
+    world = World(
+        seed=7,
+        advertisers_count=s.advertisers,
+        campaigns_per_advertiser=s.campaigns,
+        adgroups_per_campaign=s.adgroups,
+        ads_per_adgroup=s.ads,
+        audiences_per_advertiser=0,
+        history_days=DAYS + 30,
+        now=now,
+    )
+    engine = ReportEngine(world, 7)
+    total = math.ceil(s.advertisers / 100)  # advertiser info (time zones) for the run
+    first = TODAY - timedelta(days=DAYS - 1)
+    for advertiser in world.advertisers:
+        for offset in range(0, DAYS, 30):
+            start = first + timedelta(days=offset)
+            params = {
+                "advertiser_id": advertiser["advertiser_id"],
+                "report_type": "BASIC",
+                "data_level": "AUCTION_AD",
+                "dimensions": ["ad_id", "stat_time_day"],
+                "start_date": start.isoformat(),
+                "end_date": min(start + timedelta(days=29), TODAY).isoformat(),
+                "page_size": 1000,
+            }
+            rows = engine.query(params, now)["page_info"]["total_number"]
+            total += max(1, math.ceil(rows / 1000))
+        if "campaigns" in streams:
+            for kind in ("campaigns", "adgroups", "ads"):
+                live = [
+                    r
+                    for r in world.rows(kind, advertiser["advertiser_id"])
+                    if not world.is_deleted(r)
+                ]
+                total += max(1, math.ceil(len(live) / 1000))
+    if "advertisers" in streams:
+        total += math.ceil(s.advertisers / 100)
+    return total
+
+
+def catalog_for(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:
+    catalog = TapTikTokAds(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if not item["breadcrumb"]:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
+class PeakRss:
+    """Samples a process's resident memory until it exits."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak = 0
+        self._process = psutil.Process(pid)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                self.peak = max(self.peak, self._process.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.05)
+
+
+def floor_records_per_second(output: Path) -> float:
+    """The same RECORD messages, in memory, encoded by a bare msgspec loop."""
+    decoder = msgspec.json.Decoder()
+    messages = [decoder.decode(line) for line in output.read_bytes().splitlines()]
+    records = [m for m in messages if m.get("type") == "RECORD"]
+    encoder = msgspec.json.Encoder(decimal_format="number")
+    buffer = bytearray()
+    with open(os.devnull, "wb") as sink:
+        started = time.perf_counter()
+        for message in records:
+            encoder.encode_into(message, buffer)
+            buffer.extend(b"\n")
+            sink.write(buffer)
+        elapsed = time.perf_counter() - started
+    return len(records) / elapsed
+
+
+def run(s: Scenario) -> dict[str, Any]:
+    streams = ["ad_performance_daily", *(ENTITIES if s.entities else ())]
+    emulator, base_url = start_emulator(s)
+    try:
+        config = {
+            "access_token": "emulator-token",
+            "api_url": base_url,
+            "advertiser_ids": _advertiser_ids(s),
+            "start_date": (TODAY - timedelta(days=DAYS - 1)).isoformat(),
+            **s.tap_settings,
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp_path = Path(tmp)
+            (tmp_path / "config.json").write_text(json.dumps(config))
+            (tmp_path / "catalog.json").write_text(json.dumps(catalog_for(config, streams)))
+            output = tmp_path / "out.jsonl"
+            if not s.qps:  # warm the emulator's answers so the timed run measures the tap
+                subprocess.run(
+                    [
+                        str(BIN / "tap-tiktok-ads"),
+                        "--config",
+                        str(tmp_path / "config.json"),
+                        "--catalog",
+                        str(tmp_path / "catalog.json"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=True,
+                )
+            requests.delete(base_url.replace("/open_api/v1.3", "/__emulator/requests"), timeout=10)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            with output.open("wb") as sink:
+                tap = subprocess.Popen(
+                    [
+                        str(BIN / "tap-tiktok-ads"),
+                        "--config",
+                        str(tmp_path / "config.json"),
+                        "--catalog",
+                        str(tmp_path / "catalog.json"),
+                    ],
+                    stdout=sink,
+                    stderr=subprocess.DEVNULL,
+                )
+                rss = PeakRss(tap.pid)
+                tap.wait()
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            log = requests.get(
+                base_url.replace("/open_api/v1.3", "/__emulator/requests"), timeout=30
+            ).json()
+            records = sum(1 for line in output.open("rb") if line.startswith(b'{"type":"RECORD"'))
+            floor = floor_records_per_second(output) if s.name != "network" else None
+    finally:
+        emulator.terminate()
+        emulator.wait()
+    minimum = minimum_requests(s, streams)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = {
+        "scenario": s.name,
+        "exit_code": tap.returncode,
+        "records": records,
+        "wall_s": round(wall, 2),
+        "records_per_s": round(records / wall),
+        "cpu_s": round(cpu, 2),
+        "peak_rss_mb": round(rss.peak / 2**20, 1),
+        "requests": len(log),
+        "min_requests": minimum,
+        "requests_ratio": round(len(log) / minimum, 3),
+        "refused_40100": sum(1 for r in log if r.get("code") == 40100),
+    }
+    if floor:
+        result["floor_records_per_s"] = round(floor)
+        result["floor_ratio"] = round(records / wall / floor, 3)
+    if s.qps:
+        result["rate_floor_s"] = round(minimum / s.qps, 2)
+        result["wall_vs_rate_floor"] = round(wall / (minimum / s.qps), 3)
+    return result
+
+
+def _advertiser_ids(s: Scenario) -> list[str]:
+    now = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=timezone.utc)
+    world = World(
+        seed=7,
+        advertisers_count=s.advertisers,
+        campaigns_per_advertiser=s.campaigns,
+        adgroups_per_campaign=s.adgroups,
+        ads_per_adgroup=s.ads,
+        audiences_per_advertiser=0,
+        history_days=DAYS + 30,
+        now=now,
+    )
+    return [a["advertiser_id"] for a in world.advertisers]
+
+
+def main(names: list[str]) -> None:
+    results = [run(SCENARIOS[name]) for name in names or list(SCENARIOS)]
+    columns = [
+        "scenario",
+        "records",
+        "wall_s",
+        "records_per_s",
+        "cpu_s",
+        "peak_rss_mb",
+        "requests",
+        "min_requests",
+        "requests_ratio",
+        "refused_40100",
+        "floor_ratio",
+        "wall_vs_rate_floor",
+    ]
+    print(" | ".join(columns))
+    for result in results:
+        print(" | ".join(str(result.get(c, "")) for c in columns))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    out_dir = ROOT / "benchmarks" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (out_dir / f"{stamp}.json").write_text(
+        json.dumps({"machine": machine, "results": results}, indent=2)
+    )
+    print(f"machine: {machine}; written to benchmarks/results/{stamp}.json")
+    if any(r["exit_code"] for r in results):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
