@@ -264,16 +264,19 @@ class TikTokClient:
         page_size: int,
         advertiser_id: str | None = None,
         key: Callable[[dict[str, Any]], Any] | None = None,
+        first: Future[Any] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield each page's ``list`` of a page-number endpoint, following ``page_info``.
 
         If the listing shifts while it is read (``total_number`` or ``total_page`` change, or
         a page before the last comes back empty), it is read again from page 1, and rows whose
-        ``key`` was already yielded are dropped, so no row is lost or doubled.
+        ``key`` was already yielded are dropped, so no row is lost or doubled. ``first`` is
+        page 1 already requested with :meth:`submit_get` (used on the first read only).
         """
         seen: set[Any] = set()
         for attempt in range(MAX_PAGING_RESTARTS + 1):
-            pages = self._read_pages(path, params, page_size, advertiser_id)
+            pages = self._read_pages(path, params, page_size, advertiser_id, first)
+            first = None
             try:
                 for rows in pages:
                     if key is not None:  # hashes, not keys: a window can list 100k+ rows
@@ -290,8 +293,19 @@ class TikTokClient:
                     ) from None
                 log.warning("%s: %s; reading the listing again from page 1", path, shift)
 
+    def submit_get(
+        self, path: str, params: Mapping[str, Any], *, advertiser_id: str | None = None
+    ) -> Future[Any]:
+        """Start :meth:`get` on a worker; the future holds ``data`` or the error."""
+        return self._executor.submit(self.get, path, params, advertiser_id=advertiser_id)
+
     def _read_pages(
-        self, path: str, params: Mapping[str, Any], page_size: int, advertiser_id: str | None
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        page_size: int,
+        advertiser_id: str | None,
+        first_future: Future[Any] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Page 1, then the others ``max_concurrent_requests`` at a time, yielded in order."""
 
@@ -299,7 +313,7 @@ class TikTokClient:
             query = {**params, "page": page, "page_size": page_size}
             return page, self.get(path, query, advertiser_id=advertiser_id)
 
-        _, first = fetch(1)
+        first = first_future.result() if first_future is not None else fetch(1)[1]
         shape = _page_shape(first)
         yield _checked_rows(first, 1, page_size, shape)
         pending: deque[Future[tuple[int, dict[str, Any]]]] = deque()

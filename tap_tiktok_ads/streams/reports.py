@@ -9,6 +9,7 @@ conversions are read again; the window is cut into requests TikTok accepts (30 d
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -105,9 +106,22 @@ class ReportStream(TikTokStream):
             for row in self.fetch(base, advertiser_id):
                 yield builder.build(row, advertiser_id)
             return
-        for start, end in self.windows(context, today_in(timezone, self.client.now())):
+        windows = self.windows(context, today_in(timezone, self.client.now()))
+        ahead: dict[int, Future[Any]] = {}
+        for index, (start, end) in enumerate(windows):
+            # Page 1 of the next windows is requested while this one is emitted.
+            for upcoming in range(
+                index, min(len(windows), index + self.settings.max_concurrent_requests)
+            ):
+                if upcoming not in ahead:
+                    ahead[upcoming] = self.client.submit_get(
+                        REPORT_PATH,
+                        self.page_params(base, *windows[upcoming]),
+                        advertiser_id=advertiser_id,
+                    )
             count = 0
-            for row in self.fetch_window(base, advertiser_id, start, end):
+            first = ahead.pop(index)
+            for row in self.fetch_window(base, advertiser_id, start, end, first):
                 count += 1
                 yield builder.build(row, advertiser_id)
             self.logger.info(
@@ -144,8 +158,23 @@ class ReportStream(TikTokStream):
             ]
         return params
 
+    def page_params(self, base: dict[str, Any], start: date, end: date) -> dict[str, Any]:
+        """Page 1 of a window, exactly as :meth:`fetch` asks for it."""
+        return {
+            **base,
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+            "page": 1,
+            "page_size": self.settings.page_size,
+        }
+
     def fetch_window(
-        self, base: dict[str, Any], advertiser_id: str, start: date, end: date
+        self,
+        base: dict[str, Any],
+        advertiser_id: str,
+        start: date,
+        end: date,
+        first: Future[Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Rows of one date window.
 
@@ -154,7 +183,7 @@ class ReportStream(TikTokStream):
         """
         params = {**base, "start_date": start.isoformat(), "end_date": end.isoformat()}
         try:
-            yield from self.fetch(params, advertiser_id)
+            yield from self.fetch(params, advertiser_id, first)
         except (QueryTooLargeError, RequestTimeoutError) as error:
             halves = halve_window(start, end)
             if halves is None:
@@ -167,13 +196,16 @@ class ReportStream(TikTokStream):
         except TikTokAPIError as error:
             raise error.add_context(f"window {start}..{end}") from None
 
-    def fetch(self, params: dict[str, Any], advertiser_id: str) -> Iterator[dict[str, Any]]:
+    def fetch(
+        self, params: dict[str, Any], advertiser_id: str, first: Future[Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         pages = self.client.get_pages(
             REPORT_PATH,
             params,
             page_size=self.settings.page_size,
             advertiser_id=advertiser_id,
             key=row_key,
+            first=first,
         )
         for page in pages:
             yield from page
