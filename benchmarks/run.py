@@ -99,10 +99,12 @@ def start_emulator(s: Scenario) -> tuple[subprocess.Popen, str]:
     return process, process.stdout.readline().strip()
 
 
-def minimum_requests(s: Scenario, streams: list[str]) -> int:
-    """Requests the work needs at best: each 30-day window's pages of 1000, entity pages."""
-    now = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=timezone.utc)
-    world = World(
+NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=timezone.utc)
+
+
+def scenario_world(s: Scenario) -> World:
+    """The emulator's world for a scenario, rebuilt here from the same seed."""
+    return World(
         seed=7,
         advertisers_count=s.advertisers,
         campaigns_per_advertiser=s.campaigns,
@@ -110,8 +112,13 @@ def minimum_requests(s: Scenario, streams: list[str]) -> int:
         ads_per_adgroup=s.ads,
         audiences_per_advertiser=0,
         history_days=DAYS + 30,
-        now=now,
+        now=NOW,
     )
+
+
+def minimum_requests(s: Scenario, streams: list[str]) -> int:
+    """Requests the work needs at best: each 30-day window's pages of 1000, entity pages."""
+    world = scenario_world(s)
     engine = ReportEngine(world, 7)
     total = math.ceil(s.advertisers / 100)  # advertiser info (time zones) for the run
     first = TODAY - timedelta(days=DAYS - 1)
@@ -127,7 +134,7 @@ def minimum_requests(s: Scenario, streams: list[str]) -> int:
                 "end_date": min(start + timedelta(days=29), TODAY).isoformat(),
                 "page_size": 1000,
             }
-            rows = engine.query(params, now)["page_info"]["total_number"]
+            rows = engine.query(params, NOW)["page_info"]["total_number"]
             total += max(1, math.ceil(rows / 1000))
         if "campaigns" in streams:
             for kind in ("campaigns", "adgroups", "ads"):
@@ -267,18 +274,7 @@ def run(s: Scenario) -> dict[str, Any]:
 
 
 def _advertiser_ids(s: Scenario) -> list[str]:
-    now = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=timezone.utc)
-    world = World(
-        seed=7,
-        advertisers_count=s.advertisers,
-        campaigns_per_advertiser=s.campaigns,
-        adgroups_per_campaign=s.adgroups,
-        ads_per_adgroup=s.ads,
-        audiences_per_advertiser=0,
-        history_days=DAYS + 30,
-        now=now,
-    )
-    return [a["advertiser_id"] for a in world.advertisers]
+    return [a["advertiser_id"] for a in scenario_world(s).advertisers]
 
 
 def main(names: list[str]) -> None:

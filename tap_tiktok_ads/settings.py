@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from singer_sdk import typing as th
 
 from tap_tiktok_ads.client import PRODUCTION_API_URL, SANDBOX_API_URL
-from tap_tiktok_ads.dates import DateSelection
+from tap_tiktok_ads.dates import PERIODS, WEEK_DAYS, DateSelection
 from tap_tiktok_ads.errors import ConfigError
 
 MAX_PAGE_SIZE = 1000
@@ -88,39 +88,12 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "date_period",
-        th.StringType(
-            allowed_values=[
-                "today",
-                "yesterday",
-                "last_7_days",
-                "last_14_days",
-                "last_30_days",
-                "last_90_days",
-                "this_week",
-                "last_week",
-                "this_month",
-                "last_month",
-                "this_quarter",
-                "last_quarter",
-                "this_year",
-                "last_year",
-            ]
-        ),
+        th.StringType(allowed_values=list(PERIODS)),
         description="A named period, computed in each advertiser's time zone.",
     ),
     th.Property(
         "week_start_day",
-        th.StringType(
-            allowed_values=[
-                "monday",
-                "tuesday",
-                "wednesday",
-                "thursday",
-                "friday",
-                "saturday",
-                "sunday",
-            ]
-        ),
+        th.StringType(allowed_values=list(WEEK_DAYS)),
         default="monday",
         description="First day of the week for `this_week` / `last_week`.",
     ),
