@@ -283,7 +283,9 @@ class Settings:
             include_deleted=bool(config.get("include_deleted", False)),
             skip_unauthorized_advertisers=bool(config.get("skip_unauthorized_advertisers")),
             skip_rejected_reports=bool(config.get("skip_rejected_reports")),
-            retry_backoff_seconds=_positive_number(config, "retry_backoff_seconds", 1.0),
+            retry_backoff_seconds=_positive_number(
+                config, "retry_backoff_seconds", 1.0, allow_zero=True
+            ),
             page_size=_int_in_range(config, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
             request_timeout=_positive_number(config, "request_timeout", 300.0),
             max_requests_per_second=_positive_number(config, "max_requests_per_second", 10.0),
@@ -354,10 +356,14 @@ def _int_in_range(config: Mapping[str, Any], name: str, default: int, low: int, 
     return value
 
 
-def _positive_number(config: Mapping[str, Any], name: str, default: float) -> float:
+def _positive_number(
+    config: Mapping[str, Any], name: str, default: float, *, allow_zero: bool = False
+) -> float:
     value = config.get(name, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(name, f"must be a positive number, got {value!r}")
+    low_ok = isinstance(value, (int, float)) and (value > 0 or (allow_zero and value == 0))
+    if isinstance(value, bool) or not low_ok:
+        kind = "a number, 0 or more" if allow_zero else "a positive number"
+        raise ConfigError(name, f"must be {kind}, got {value!r}")
     return float(value)

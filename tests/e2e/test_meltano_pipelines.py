@@ -243,3 +243,46 @@ def test_same_pipeline_into_csv(tmp_path: Path) -> None:
                 rows = list(csv.DictReader(handle))
             assert len(rows) == expected_rows(emu, level, FIRST_DAY, TODAY)
             assert all(row["advertiser_id"] for row in rows)
+
+
+def test_fault_soak_into_postgres_matches_a_clean_load(postgres: Postgres, tmp_path: Path) -> None:
+    """20% of requests fail in every way the emulator knows; the tables equal a clean load."""
+    from tap_tiktok_ads.emulator import Faults
+    from tap_tiktok_ads.emulator.faults import KINDS
+
+    resilient = {
+        "TAP_TIKTOK_ADS_MAX_RETRIES": 10,
+        "TAP_TIKTOK_ADS_RETRY_BACKOFF_SECONDS": 0,  # integer kind in Meltano: 0 = retry at once
+        "TAP_TIKTOK_ADS_REQUEST_TIMEOUT": 1,
+        "TAP_TIKTOK_ADS_PAGE_SIZE": 200,
+    }
+    with Emulator(seed=47, advertisers=2, today=TODAY) as emu:
+        clean = meltano_env(
+            tmp_path / "clean.db",
+            **tap_env(emu),
+            **resilient,
+            **postgres_env(postgres, "soak_clean"),
+        )
+        finish(meltano_run(clean))
+        emu.faults = Faults(
+            rates={kind: 0.2 / len(KINDS) for kind in KINDS}, seed=9, timeout_seconds=1.5
+        )
+        emu.clear_requests()
+        faulty = meltano_env(
+            tmp_path / "faulty.db",
+            **tap_env(emu),
+            **resilient,
+            **postgres_env(postgres, "soak_faulty"),
+        )
+        finish(meltano_run(faulty))
+        assert sum(1 for r in emu.requests() if r.get("fault") or r["code"]) > 10
+
+    for table, level in PERFORMANCE.items():
+        assert snapshot(postgres, "soak_faulty", table) == snapshot(postgres, "soak_clean", table)
+        duplicates = postgres.scalar(
+            f'SELECT count(*) - count(DISTINCT (advertiser_id, "{LEVEL_ID_DIMENSION[level]}", '
+            f'stat_time_day)) FROM "soak_faulty"."{table}"'
+        )
+        assert duplicates == "0"
+    for table in ("campaigns", "ads", "campaign_audience_age_gender_daily"):
+        assert snapshot(postgres, "soak_faulty", table) == snapshot(postgres, "soak_clean", table)
