@@ -127,6 +127,36 @@ class QueryTooLargeError(FatalAPIError):
     """Code 40067: the caller should ask for a smaller date window."""
 
 
+class RedactSecrets(logging.Filter):
+    """Masks secrets in third-party log records (urllib3 logs request URLs at DEBUG level,
+    and ``/oauth2/advertiser/get/`` carries the app secret in its query)."""
+
+    def __init__(self) -> None:
+        super().__init__("tap_tiktok_ads.redact")
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            redacted = text
+            for secret in self.secrets:
+                redacted = redacted.replace(secret, "***")
+            if redacted != text:
+                record.msg, record.args = redacted, ()
+        return True
+
+
+REDACT_FILTER = RedactSecrets()
+
+
+def _guard_http_logs(secrets: tuple[str, ...]) -> None:
+    REDACT_FILTER.secrets.update(secrets)
+    for name in ("urllib3.connectionpool", "urllib3.connection", "requests"):
+        target = logging.getLogger(name)
+        if REDACT_FILTER not in target.filters:
+            target.addFilter(REDACT_FILTER)
+
+
 class _PagingShifted(Exception):
     """The listing changed between two pages of one read."""
 
@@ -226,6 +256,7 @@ class TikTokClient:
         self.server_time: datetime | None = None
         self._count_lock = threading.Lock()
         self._secrets = tuple(s for s in (access_token, *extra_secrets) if s)
+        _guard_http_logs(self._secrets)
         self.session = requests.Session()
         self.max_concurrent_requests = max(1, max_concurrent_requests)
         # Later pages of a listing are fetched in parallel, all through one rate limiter.

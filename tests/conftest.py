@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,24 @@ from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.tap import TapTikTokAds
 
 EMULATOR_TODAY = date(2026, 11, 20)
+# Every secret the suite hands out (the emulator's defaults and tests/test_cli.py's).
+TEST_SECRETS = (
+    "emulator-token",
+    "emulator-secret",
+    "tok-9f8e7d6c5b4a-secret",
+    "app-1a2b3c4d5e6f-secret",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test's log records are scanned: no token or app secret may ever be logged."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    for record in caplog.records:
+        text = record.getMessage() + str(record.exc_info or "")
+        leaked = [secret for secret in TEST_SECRETS if secret in text]
+        assert not leaked, f"{record.name} logged a secret: {text[:200]}"
 
 
 @dataclass

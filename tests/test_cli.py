@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import socket
 import stat
@@ -278,3 +280,25 @@ def test_discovery_reports_bad_custom_reports_in_one_line(emu: Emulator, tmp_pat
     assert result.returncode == 1
     assert "custom_reports: [0]: unknown metric 'nope'" in error_lines(result.stderr)[0]
     assert "Traceback" not in result.stderr
+
+
+def test_debug_http_logs_never_show_the_secret(emu: Emulator) -> None:
+    """urllib3 logs each request URL at DEBUG level; the app secret travels in one."""
+    from tap_tiktok_ads.client import TikTokClient
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    http_logger = logging.getLogger("urllib3.connectionpool")
+    old_level = http_logger.level
+    http_logger.addHandler(handler)
+    http_logger.setLevel(logging.DEBUG)
+    try:
+        client = TikTokClient(access_token=TOKEN, api_url=emu.base_url, extra_secrets=(APP_SECRET,))
+        client.get("/oauth2/advertiser/get/", {"app_id": emu.app_id, "secret": APP_SECRET})
+    finally:
+        http_logger.removeHandler(handler)
+        http_logger.setLevel(old_level)
+    logged = stream.getvalue()
+    assert "/oauth2/advertiser/get/" in logged  # the URL was logged...
+    assert APP_SECRET not in logged  # ...without the secret
+    assert "secret=***" in logged

@@ -157,3 +157,12 @@ def test_only_selected_fields_are_requested(emulator: Emulator) -> None:
         set(r) <= {"advertiser_id", "campaign_id", "modify_time", "campaign_name", "budget"}
         for r in run.records["campaigns"]
     )
+
+
+def test_all_authorized_advertisers_in_process(emulator: Emulator) -> None:
+    config = tap_config(emulator, app_id=emulator.app_id, secret=emulator.secret)
+    del config["advertiser_ids"]
+    run = run_tap(config, catalog=catalog_selecting(config, {"advertisers": None}))
+    assert {r["advertiser_id"] for r in run.records["advertisers"]} == {
+        a["advertiser_id"] for a in world_rows(emulator, "advertisers")
+    }
