@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import backoff
+import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -52,6 +53,8 @@ SETTING_FOR_CODE = {
 }
 
 log = logging.getLogger("tap_tiktok_ads.client")
+# msgspec decodes report pages several times faster than the json module requests uses.
+_decode_json = msgspec.json.Decoder().decode
 
 
 def is_retriable_code(code: int) -> bool:
@@ -447,8 +450,8 @@ class TikTokClient:
         if status != 200:
             raise FatalAPIError(f"HTTP {status}", http_status=status, **context)
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = _decode_json(response.content)
+        except msgspec.DecodeError as exc:
             raise RetriableAPIError("response body is not valid JSON", **context) from exc
         if not isinstance(body, dict) or "code" not in body:
             raise RetriableAPIError("response is not a TikTok envelope", **context)

@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Any
 
 from singer_sdk import Stream, Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_tiktok_ads.client import FatalAPIError, TikTokClient
 from tap_tiktok_ads.dates import resolve_timezone
@@ -28,6 +27,7 @@ from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, bat
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
 from tap_tiktok_ads.streams.reports import ReportStream
+from tap_tiktok_ads.writer import BufferedMsgSpecWriter
 
 ENTITY_STREAMS: tuple[type[Stream], ...] = (
     AdvertisersStream,
@@ -48,7 +48,7 @@ class TapTikTokAds(Tap):
     package_name = "tap-tiktok-ads"
     config_jsonschema = config_schema()
     # msgspec encodes records about twice as fast as the default simplejson writer.
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedMsgSpecWriter
 
     @cached_property
     def settings(self) -> Settings:
@@ -159,7 +159,12 @@ class TapTikTokAds(Tap):
     def sync_all(self) -> None:
         _ = self.settings  # validate every setting before the first request
         _ = self.advertiser_info  # fail fast on a bad token or unreadable advertiser
-        super().sync_all()
+        try:
+            super().sync_all()
+        finally:
+            flush = getattr(self.message_writer, "flush", None)
+            if flush is not None:
+                flush()  # records buffered after the last STATE message
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]

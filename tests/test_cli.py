@@ -120,11 +120,12 @@ def test_all_authorized_advertisers_with_app_credentials(emu: Emulator, tmp_path
     result = run_tap(tmp_path, config, "--discover")
     assert result.returncode == 0
     catalog = json.loads(result.stdout)
-    for entry in catalog["streams"]:
-        entry["metadata"][0]["metadata"]["selected"] = entry["tap_stream_id"] == "advertisers"
+    select_only(catalog, "advertisers")
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     synced = run_tap(tmp_path, config, "--catalog", str(tmp_path / "catalog.json"))
     assert synced.returncode == 0, synced.stderr
+    messages = [json.loads(line) for line in synced.stdout.splitlines()]
+    assert {m["stream"] for m in messages if m["type"] == "RECORD"} == {"advertisers"}
     ids = {
         json.loads(line)["record"]["advertiser_id"]
         for line in synced.stdout.splitlines()
@@ -134,6 +135,13 @@ def test_all_authorized_advertisers_with_app_credentials(emu: Emulator, tmp_path
     assert_no_secret(synced.stdout, synced.stderr)
     calls = [r for r in emu.requests() if r["path"] == "/oauth2/advertiser/get/"]
     assert all(c["params"]["secret"] == "***" for c in calls)
+
+
+def select_only(catalog: dict[str, Any], stream: str) -> None:
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if not item["breadcrumb"]:
+                item["metadata"]["selected"] = entry["tap_stream_id"] == stream
 
 
 def free_port() -> int:
@@ -302,3 +310,18 @@ def test_debug_http_logs_never_show_the_secret(emu: Emulator) -> None:
     assert "/oauth2/advertiser/get/" in logged  # the URL was logged...
     assert APP_SECRET not in logged  # ...without the secret
     assert "secret=***" in logged
+
+
+def test_every_record_reaches_stdout_even_without_a_final_state(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """Records are buffered between STATE messages; the last ones must not stay behind."""
+    config = base_config(emu)
+    result = run_tap(tmp_path, config, "--discover")
+    catalog = json.loads(result.stdout)
+    select_only(catalog, "advertisers")  # a full-table stream only: no bookmark to write
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    synced = run_tap(tmp_path, config, "--catalog", str(tmp_path / "catalog.json"))
+    assert synced.returncode == 0
+    types = [json.loads(line)["type"] for line in synced.stdout.splitlines()]
+    assert types.count("RECORD") == len(emu.world.advertisers)

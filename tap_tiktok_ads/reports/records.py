@@ -104,10 +104,7 @@ class RecordBuilder:
     def build(self, row: dict[str, Any], advertiser_id: str) -> dict[str, Any]:
         dimensions = row.get("dimensions") or {}
         metrics = row.get("metrics") or {}
-        record: dict[str, Any] = {}
-        for name, convert in self.dimensions:
-            record[name] = convert(dimensions.get(name))
-        for name, convert in self.metrics:
-            record[name] = convert(metrics.get(name))
+        record = {name: convert(dimensions.get(name)) for name, convert in self.dimensions}
+        record.update({name: convert(metrics.get(name)) for name, convert in self.metrics})
         record["advertiser_id"] = advertiser_id  # always the partition's, even if TikTok omits it
         return record
