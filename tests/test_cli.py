@@ -203,34 +203,28 @@ def test_oauth_flow_from_url_to_config_file(emu: Emulator, tmp_path: Path) -> No
 
 
 def test_reused_or_expired_code_is_refused(emu: Emulator) -> None:
+    def exchange(code: str) -> tuple[int, str, str]:
+        process = auth(
+            "--api-url",
+            emu.base_url,
+            "exchange",
+            "--app-id",
+            emu.app_id,
+            "--auth-code",
+            code,
+            "--print-env",
+        )
+        out, err = process.communicate(timeout=30)
+        return process.returncode, out, err
+
     code = emu.issue_auth_code()
-    first = auth(
-        "--api-url",
-        emu.base_url,
-        "exchange",
-        "--app-id",
-        emu.app_id,
-        "--auth-code",
-        code,
-        "--print-env",
-    )
-    out, err = first.communicate(timeout=30)
-    assert first.returncode == 0, err
+    status, out, err = exchange(code)
+    assert status == 0, err
     assert f"TAP_TIKTOK_ADS_ACCESS_TOKEN={TOKEN}" in out  # asked for: the user pipes it to Meltano
     assert APP_SECRET not in out + err
 
-    again = auth(
-        "--api-url",
-        emu.base_url,
-        "exchange",
-        "--app-id",
-        emu.app_id,
-        "--auth-code",
-        code,
-        "--print-env",
-    )
-    out, err = again.communicate(timeout=30)
-    assert again.returncode == 1
+    status, out, err = exchange(code)
+    assert status == 1
     assert "40110" in err
     assert code not in out + err
     assert_no_secret(out, err)
@@ -238,11 +232,8 @@ def test_reused_or_expired_code_is_refused(emu: Emulator) -> None:
     stale = emu.issue_auth_code()
     emu.set_now(emu.now + timedelta(hours=2))
     try:
-        late = auth(
-            "--api-url", emu.base_url, "exchange", "--app-id", emu.app_id, "--auth-code", stale
-        )
-        out, err = late.communicate(timeout=30)
-        assert late.returncode == 1
+        status, _, err = exchange(stale)
+        assert status == 1
         assert "40110" in err
     finally:
         emu.set_today(EMULATOR_TODAY)
