@@ -342,7 +342,7 @@ class World:
                 "action_detail": "Created" if step == 0 else f"Refreshed ({step})",
                 "editor": "open_api",
                 "msg": "",
-                "opt_time": fmt(created + timedelta(days=step * 7)),
+                "opt_time": fmt(min(created + timedelta(days=step * 7), self.now)),
             }
             for step in range(1 + number % 3)
         ]
