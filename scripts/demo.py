@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,14 +59,16 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("MELTANO_SEND_ANONYMOUS_USAGE_STATS", "false")
     env["TARGET_CSV_OUTPUT_PATH"] = str(OUTPUT)
+    run = ["run", "tap-tiktok-ads", "target-csv"]
     with ExitStack() as stack:
         if not env.get("TAP_TIKTOK_ADS_ACCESS_TOKEN"):
             env.update(emulator_env(stack))
-            env.setdefault("TAP_TIKTOK_ADS_START_DATE", str(date.today() - timedelta(days=30)))
+            # Each demo starts a new synthetic world: the last run's bookmarks mean nothing here.
+            run.append("--full-refresh")
         shutil.rmtree(OUTPUT, ignore_errors=True)
         OUTPUT.mkdir(parents=True, exist_ok=True)
         meltano("install", env=env)
-        meltano("run", "tap-tiktok-ads", "target-csv", env=env)
+        meltano(*run, env=env)
     summarise(started)
     return 0
 
