@@ -15,7 +15,7 @@ from typing import Any
 from singer_sdk import Stream, Tap
 
 from tap_tiktok_ads.client import FatalAPIError, TikTokClient
-from tap_tiktok_ads.dates import resolve_timezone
+from tap_tiktok_ads.dates import lookup_timezone
 from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.reports.definitions import (
     ReportDefinition,
@@ -143,7 +143,14 @@ class TapTikTokAds(Tap):
         """The advertiser's time zone: report days and hours are local to it."""
         row = self.advertiser_info.get(advertiser_id) or {}
         name = row.get("timezone") or row.get("display_timezone")
-        return resolve_timezone(name)
+        zone, known = lookup_timezone(name)
+        if not known:
+            self.logger.warning(
+                "Advertiser %s: unknown time zone %r, report days are taken in UTC",
+                advertiser_id,
+                name,
+            )
+        return zone
 
     @cached_property
     def report_definitions(self) -> list[ReportDefinition]:

@@ -10,9 +10,10 @@ revises them), which is what the tap's attribution window is for.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -74,6 +75,7 @@ SHARES: dict[str, tuple[str, int, int]] = {
     "total_pageview": ("clicks", 800, 1500),
 }
 SPLIT_CACHE_SIZE = 200_000
+DELIVERY_CACHE_SIZE = 2_000_000
 
 
 def crc(*parts: object) -> int:
@@ -98,10 +100,17 @@ class ReportEngine:
         self._days: OrderedDict[tuple[str, date, date], DayValues] = OrderedDict()
         self._queries: OrderedDict[tuple[Any, ...], list[tuple[Any, ...]]] = OrderedDict()
         self._created: dict[str, date] = {}
+        self._formatters: dict[str, Formatter] = {}
+        self._combo_cache: dict[tuple[Any, ...], tuple[tuple[str, ...], ...]] = {}
+        self._delivery: dict[tuple[str, date], bool] = {}
 
     # -- request handling -----------------------------------------------------------------
 
     def query(self, params: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """``data`` of ``/report/integrated/get/``; raises ReportError with TikTok's codes.
+
+        Rows are ordered by entity id, then time, then breakdown value (the catalog's order).
+        """
         report_type = params.get("report_type")
         if report_type not in ("BASIC", "AUDIENCE"):
             raise ReportError(40002, f"report_type: invalid value {report_type!r}")
@@ -110,33 +119,36 @@ class ReportEngine:
             raise ReportError(40001, "No permission to operate advertiser")
         level = self._level(params)
         dimensions = self._dimensions(params, report_type, level)
-        metrics = self._metrics(params, report_type, level)
-        lifetime = bool(params.get("query_lifetime"))
-        zone = ZoneInfo(advertiser["timezone"])
-        local_now = now.astimezone(zone)
+        lifetime = params.get("query_lifetime") is True
+        if lifetime and report_type != "BASIC":
+            raise ReportError(40002, "query_lifetime: only supported by report_type BASIC")
+        granularity = _granularity(dimensions, lifetime)
+        metrics = self._metrics(params, report_type, level, granularity, dimensions)
+        local_now = now.astimezone(ZoneInfo(advertiser["timezone"]))
         days = self._days_of(params, dimensions, lifetime, local_now.date())
         page, page_size = self._paging(params)
-        include_deleted = self._include_deleted(params)
+        selection = _selection(params.get("filtering"))
+        # Without an ID dimension the whole account is one entity (AUDIENCE reports allow it).
+        row_level = level if LEVEL_ID_DIMENSION[level] in dimensions else "advertiser"
         key = (
             advertiser["advertiser_id"],
-            level,
+            row_level,
             tuple(dimensions),
             days[0] if days else None,
             days[-1] if days else None,
-            include_deleted,
+            selection,
             local_now.replace(minute=0, second=0, microsecond=0),
         )
-        keys = self._row_keys(key, advertiser, level, dimensions, days, include_deleted, local_now)
-        total = len(keys)
+        keys = self._row_keys(key, advertiser, row_level, dimensions, days, selection, local_now)
         chunk = keys[(page - 1) * page_size : page * page_size]
-        rows = [self._row(k, level, dimensions, metrics, local_now) for k in chunk]
+        rows = [self._row(k, row_level, dimensions, metrics, local_now) for k in chunk]
         return {
             "list": rows,
             "page_info": {
                 "page": page,
                 "page_size": page_size,
-                "total_number": total,
-                "total_page": (total + page_size - 1) // page_size,
+                "total_number": len(keys),
+                "total_page": -(-len(keys) // page_size),
             },
         }
 
@@ -173,14 +185,26 @@ class ReportEngine:
                 )
         elif any("BASIC" not in DIMENSIONS[d].report_types for d in audience):
             raise ReportError(40002, "dimensions: audience dimensions need report_type AUDIENCE")
-        if not ids:
-            raise ReportError(40002, "dimensions: an ID dimension is required by the emulator")
+        if not ids and report_type == "BASIC":
+            raise ReportError(40002, "dimensions: BASIC reports need an ID dimension")
+        if len(set(dimensions)) != len(dimensions) or len(ids) > 1:
+            raise ReportError(40002, "dimensions: each dimension at most once, one ID dimension")
+        if {"stat_time_day", "stat_time_hour"} <= set(dimensions):
+            raise ReportError(40002, "dimensions: use stat_time_day or stat_time_hour, not both")
         return list(dimensions)
 
-    def _metrics(self, params: dict[str, Any], report_type: str, level: DataLevel) -> list[Metric]:
+    def _metrics(
+        self,
+        params: dict[str, Any],
+        report_type: str,
+        level: DataLevel,
+        granularity: str,
+        dimensions: list[str],
+    ) -> list[Metric]:
         names = params.get("metrics") or ["spend", "impressions"]
         if not isinstance(names, list):
-            raise ReportError(40002, "metrics: must be a list")
+            raise ReportError(40002, "metrics: must be a JSON array")
+        has_id = any(DIMENSIONS[d].kind == "id" for d in dimensions)
         metrics = []
         for name in names:
             metric = METRICS.get(name)
@@ -190,6 +214,10 @@ class ReportEngine:
                 raise ReportError(
                     40002, f"metrics: {name!r} is not supported for this data_level/report_type"
                 )
+            if granularity not in metric.granularities:
+                raise ReportError(40002, f"metrics: {name!r} is not supported {granularity}")
+            if metric.kind == "attribute" and not has_id:
+                raise ReportError(40002, f"metrics: {name!r} needs an ID dimension")
             metrics.append(metric)
         return metrics
 
@@ -228,24 +256,21 @@ class ReportEngine:
             raise ReportError(40002, "page_size: must be between 1 and 1000")
         return page, page_size
 
-    @staticmethod
-    def _include_deleted(params: dict[str, Any]) -> bool:
-        return any(
-            isinstance(item, dict)
-            and item.get("field_name") in STATUS_FIELDS
-            and "STATUS_ALL" in str(item.get("filter_value"))
-            for item in params.get("filtering") or []
-        )
-
     # -- rows -----------------------------------------------------------------------------
 
     def _entities(
-        self, advertiser: dict[str, Any], level: DataLevel, include_deleted: bool
+        self, advertiser: dict[str, Any], level: DataLevel, selection: Selection
     ) -> list[dict[str, Any]]:
         if level == "advertiser":
             return [advertiser]
+        include_deleted, id_filters = selection
         rows = self.world.rows(LEVEL_TABLE[level], advertiser["advertiser_id"])
-        return [r for r in rows if include_deleted or not self.world.is_deleted(r)]
+        return [
+            row
+            for row in rows
+            if (include_deleted or not self.world.is_deleted(row))
+            and all(row.get(key) in wanted for key, wanted in id_filters)
+        ]
 
     def _ads_of(self, entity: dict[str, Any], level: DataLevel) -> list[dict[str, Any]]:
         if level == "ad":
@@ -260,7 +285,7 @@ class ReportEngine:
         level: DataLevel,
         dimensions: list[str],
         days: list[date],
-        include_deleted: bool,
+        selection: Selection,
         local_now: datetime,
     ) -> list[tuple[Any, ...]]:
         cached = self._queries.get(cache_key)
@@ -270,7 +295,7 @@ class ReportEngine:
         has_time = any(DIMENSIONS[d].kind == "time" for d in dimensions)
         buckets = self._buckets(dimensions, advertiser)
         for entity in sorted(
-            self._entities(advertiser, level, include_deleted),
+            self._entities(advertiser, level, selection),
             key=lambda row: row[LEVEL_ID_DIMENSION[level]],
         ):
             ads = self._ads_of(entity, level)
@@ -294,6 +319,14 @@ class ReportEngine:
     def _hours(day: date | None, local_now: datetime) -> list[int]:
         last = local_now.hour if day == local_now.date() else 23
         return list(range(last + 1))
+
+    def _combos(self, dimensions: list[str], advertiser_id: str) -> tuple[tuple[str, ...], ...]:
+        key = (tuple(dimensions), advertiser_id)
+        combos = self._combo_cache.get(key)
+        if combos is None:
+            advertiser = self.world.by_id["advertisers"][advertiser_id]
+            combos = self._combo_cache[key] = tuple(self._buckets(dimensions, advertiser))
+        return combos
 
     def _buckets(self, dimensions: list[str], advertiser: dict[str, Any]) -> list[tuple[str, ...]]:
         audience = [d for d in dimensions if DIMENSIONS[d].kind in ("audience", "extra")]
@@ -319,10 +352,21 @@ class ReportEngine:
         return any(self._delivers(ad, day, today) for ad in ads for day in days)
 
     def _delivers(self, ad: dict[str, Any], day: date, today: date) -> bool:
+        """Whether the ad ran on that local day: from its local creation day, most days."""
         created = self._created.get(ad["ad_id"])
         if created is None:
-            created = self._created[ad["ad_id"]] = parse_time(ad["create_time"]).date()
-        return created <= day <= today and crc(self.seed, ad["ad_id"], day) % 11 != 0
+            zone = ZoneInfo(self.world.by_id["advertisers"][ad["advertiser_id"]]["timezone"])
+            created = parse_time(ad["create_time"]).astimezone(zone).date()
+            self._created[ad["ad_id"]] = created
+        if not created <= day <= today:
+            return False
+        key = (ad["ad_id"], day)
+        runs = self._delivery.get(key)
+        if runs is None:
+            if len(self._delivery) > DELIVERY_CACHE_SIZE:
+                self._delivery.clear()
+            runs = self._delivery[key] = crc(self.seed, ad["ad_id"], day.toordinal()) % 11 != 0
+        return runs
 
     def _row(
         self,
@@ -335,33 +379,45 @@ class ReportEngine:
         entity, days, hour, bucket = key
         ads = self._ads_of(entity, level)
         combos = tuple(
-            self._buckets(dimensions, self.world.advertiser(entity["advertiser_id"]) or {})
+            self._buckets(dimensions, self.world.by_id["advertisers"][entity["advertiser_id"]])
         )
-        sums: dict[str, int] = {}
         simple = len(ads) == 1 and len(days) == 1 and hour is None and bucket is None
         if simple and days[0] != local_now.date():
             # One ad, one full day: the day's own values, no splitting or summing.
             total = self._ad_day(ads[0], days[0], local_now).get
         else:
-
-            def total(name: str) -> int:
-                if name not in sums:
-                    sums[name] = sum(
-                        self._ad_value(ad, day, name, hour, combos, bucket, local_now)
-                        for ad in ads
-                        for day in days
-                    )
-                return sums[name]
-
+            total = self._summer(ads, days, hour, combos, bucket, local_now)
         labels = combos[bucket] if bucket is not None else None
-        out_dimensions = self._row_dimensions(entity, level, dimensions, days, hour, labels)
-        out_metrics = {m.name: self._format(m, total, entity, level) for m in metrics}
+        out_dimensions = self._row_dimensions(entity, dimensions, days, hour, labels)
+        out_metrics = {m.name: self._formatter(m)(total, entity) for m in metrics}
         return {"dimensions": out_dimensions, "metrics": out_metrics}
 
-    def _row_dimensions(
+    def _summer(
         self,
+        ads: list[dict[str, Any]],
+        days: tuple[date, ...],
+        hour: int | None,
+        combos: tuple[tuple[str, ...], ...],
+        bucket: int | None,
+        local_now: datetime,
+    ) -> Callable[[str], int]:
+        """A memoised ``total(metric)`` over the row's ads, days, hour and bucket."""
+        sums: dict[str, int] = {}
+
+        def total(name: str) -> int:
+            if name not in sums:
+                sums[name] = sum(
+                    self._ad_value(ad, day, name, hour, combos, bucket, local_now)
+                    for ad in ads
+                    for day in days
+                )
+            return sums[name]
+
+        return total
+
+    @staticmethod
+    def _row_dimensions(
         entity: dict[str, Any],
-        level: DataLevel,
         dimensions: list[str],
         days: tuple[date, ...],
         hour: int | None,
@@ -370,57 +426,55 @@ class ReportEngine:
         out: dict[str, Any] = {}
         breakdowns = iter(bucket or ())
         for name in dimensions:
-            kind = DIMENSIONS[name].kind
-            if kind == "id":
-                out[name] = entity[name]
-            elif name == "stat_time_day":
+            if name == "stat_time_day":
                 out[name] = f"{days[0].isoformat()} 00:00:00"
             elif name == "stat_time_hour":
                 out[name] = f"{days[0].isoformat()} {hour:02d}:00:00"
+            elif DIMENSIONS[name].kind == "id":
+                out[name] = entity[name]
             else:
                 out[name] = next(breakdowns)
         return out
 
-    def _format(self, metric: Metric, total: Any, entity: dict[str, Any], level: str) -> Any:
-        kind = metric.kind
-        if kind == "count":
-            return str(total(metric.name))
-        if kind == "money":
-            return f"{total(metric.name) / 100:.2f}"
-        if "secondary_goal" in metric.name:
-            return None  # TikTok answers null when no secondary goal is set
-        if kind == "ratio":
-            assert metric.numerator
-            assert metric.denominator
-            denominator = total(metric.denominator)
-            if denominator == 0:
-                return "0.00"
-            numerator = total(metric.numerator)
-            divisor = 100 if METRICS[metric.numerator].kind == "money" else 1
-            numerator_value = numerator / divisor
-            return f"{numerator_value / denominator * metric.scale:.{metric.decimals}f}"
-        if metric.kind == "average":
-            impressions = total("impressions")
-            if impressions == 0:
-                return "-"
-            return f"{1 + mix(impressions, len(metric.name)) % 900 / 100:.2f}"
-        return self._attribute(metric.name, entity, level)
+    def _formatter(self, metric: Metric) -> Formatter:
+        formatter = self._formatters.get(metric.name)
+        if formatter is None:
+            formatter = self._formatters[metric.name] = self._make_formatter(metric)
+        return formatter
 
-    def _attribute(self, name: str, entity: dict[str, Any], level: str) -> Any:
-        advertiser = self.world.advertiser(entity["advertiser_id"]) or {}
-        if name == "currency":
-            return advertiser.get("currency")
-        if name == "advertiser_name":
-            return advertiser.get("name")
-        if name in entity:
-            return entity[name]
+    def _make_formatter(self, metric: Metric) -> Formatter:
+        """How one metric turns the row's totals (and entity) into TikTok's string."""
+        name, decimals = metric.name, metric.decimals
+        if "secondary_goal" in name:
+            return lambda total, entity: None  # TikTok answers null without a secondary goal
+        if metric.kind == "count":
+            return lambda total, entity: str(total(name))
+        if metric.kind == "money":
+            return lambda total, entity: money(total(name), decimals)
+        if metric.kind == "ratio":
+            return _ratio_formatter(metric)
+        if metric.kind == "average":
+            return lambda total, entity: _average(total("impressions"), name, decimals)
+        return lambda total, entity: self._attribute(name, entity)
+
+    def _attribute(self, name: str, entity: dict[str, Any]) -> Any:
+        """An attribute metric from the row's entity or its parents (``-`` if none has it)."""
         if name == "tt_app_id":
             return 0  # TikTok answers a bare 0 here (reference §5)
-        if name.startswith("campaign_") and "campaign_id" in entity:
-            campaign = self.world.by_id["campaigns"].get(entity["campaign_id"], {})
-            key = name if name in campaign else name.removeprefix("campaign_")
-            return campaign.get(key, "-")
+        field = ATTRIBUTE_FIELDS.get(name, name)
+        for row in self._lineage(entity):
+            if field in row:
+                value = row[field]
+                return "-" if value is None else value
         return "-"
+
+    def _lineage(self, entity: dict[str, Any]) -> list[dict[str, Any]]:
+        by_id = self.world.by_id
+        parents = [
+            by_id[table].get(entity.get(key, ""), {})
+            for table, key in (("adgroups", "adgroup_id"), ("campaigns", "campaign_id"))
+        ]
+        return [entity, *parents, by_id["advertisers"][entity["advertiser_id"]]]
 
     # -- generated values -----------------------------------------------------------------
 
@@ -538,9 +592,10 @@ class DayValues:
             return spend - spend // 10
         if name == "voucher_spend":
             return spend // 10
-        if name == "total_purchase_value":
-            return self.get("purchase") * (1500 + self.base % 4000)
-        return self.get("onsite_shopping") * (1200 + self.base % 3000)
+        # A value metric: its event count times a per-ad, per-day price (so it revises too).
+        return self.get(VALUE_COUNTS[name]) * (
+            500 + mix(self.base, zlib.crc32(name.encode())) % 5000
+        )
 
 
 def _matures(name: str) -> bool:
@@ -567,6 +622,109 @@ def _count_rule(name: str) -> tuple[str, int, int, int]:
 COUNT_RULES = {name: _count_rule(name) for name, m in METRICS.items() if m.kind == "count"}
 MATURING_METRICS = frozenset(name for name in METRICS if _matures(name))
 MONEY_METRICS = frozenset(name for name, m in METRICS.items() if m.kind == "money")
+
+
+def _value_count(name: str) -> str:
+    """The count a value metric prices: total_purchase_value -> purchase."""
+    base = name.removesuffix("_value").removesuffix("_rate")
+    for candidate in (base.removeprefix("total_"), base, f"total_{base}"):
+        if METRICS.get(candidate) is not None and METRICS[candidate].kind == "count":
+            return candidate
+    return "conversion"
+
+
+VALUE_COUNTS = {name: _value_count(name) for name in MONEY_METRICS}
+
+
+Selection = tuple[bool, tuple[tuple[str, frozenset[str]], ...]]  # (deleted too, id filters)
+ID_FILTER_FIELDS = {"campaign_ids": "campaign_id", "adgroup_ids": "adgroup_id", "ad_ids": "ad_id"}
+
+
+def _granularity(dimensions: list[str], lifetime: bool) -> str:
+    if "stat_time_hour" in dimensions:
+        return "hourly"
+    if "stat_time_day" in dimensions:
+        return "daily"
+    return "lifetime"  # totals over the range or the whole life
+
+
+def _selection(filtering: Any) -> Selection:
+    """Deleted entities included? (``<level>_status`` IN STATUS_ALL) and ``*_ids`` IN filters."""
+    if filtering is None:
+        return False, ()
+    if not isinstance(filtering, list) or not all(isinstance(f, dict) for f in filtering):
+        raise ReportError(40002, "filtering: must be a JSON array of filter objects")
+    include_deleted = False
+    id_filters: list[tuple[str, frozenset[str]]] = []
+    for item in filtering:
+        name = item.get("field_name")
+        values = _filter_values(item)
+        if name in STATUS_FIELDS:
+            include_deleted = include_deleted or "STATUS_ALL" in values
+        elif name in ID_FILTER_FIELDS:
+            id_filters.append((ID_FILTER_FIELDS[name], frozenset(values)))
+    return include_deleted, tuple(id_filters)
+
+
+def _filter_values(item: dict[str, Any]) -> list[str]:
+    raw = item.get("filter_value")
+    try:
+        values = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        raise ReportError(
+            40002, f"filtering: filter_value of {item.get('field_name')} is not valid JSON"
+        ) from None
+    if not isinstance(values, list):
+        values = [values]
+    return [str(v) for v in values]
+
+
+Formatter = Callable[[Callable[[str], int], dict[str, Any]], Any]
+# Attribute metrics whose entity field has another name.
+ATTRIBUTE_FIELDS = {
+    "advertiser_name": "name",
+    "campaign_budget": "budget",
+    "opt_status": "operation_status",
+    "bid": "bid_price",
+    "adgroup_download_url": "app_download_url",
+    "mobile_app_id": "app_id",
+    "ad_url": "landing_page_url",
+    "ad_profile_image": "profile_image_url",
+    "profile_image": "profile_image_url",
+    "pricing_category": "billing_event",
+    "is_smart_creative": "is_aco",
+    "split_test": "split_test_variable",
+}
+
+
+def money(minor_units: int, decimals: int) -> str:
+    """Cents to TikTok's string, exactly: 2000 -> "20.00"."""
+    if decimals == 2:
+        return f"{minor_units // 100}.{minor_units % 100:02d}"
+    return f"{minor_units / 100:.{decimals}f}"
+
+
+def _ratio_formatter(metric: Metric) -> Formatter:
+    numerator, denominator = metric.numerator or "", metric.denominator or ""
+    # Money is kept in cents: undo that on whichever side holds money (ROAS has it on both).
+    cents = {name: 100 if METRICS[name].kind == "money" else 1 for name in (numerator, denominator)}
+    scale, decimals = metric.scale * cents[denominator] / cents[numerator], metric.decimals
+    zero = f"{0:.{decimals}f}"
+
+    def formatted(total: Callable[[str], int], entity: dict[str, Any]) -> str:
+        below = total(denominator)
+        if below == 0:
+            return zero  # TikTok shows 0 rather than dividing by zero
+        return f"{total(numerator) / below * scale:.{decimals}f}"
+
+    return formatted
+
+
+def _average(impressions: int, name: str, decimals: int) -> str:
+    """A plausible non-additive value (e.g. seconds played); ``-`` without delivery."""
+    if impressions == 0:
+        return "-"
+    return f"{1 + mix(impressions, len(name)) % 900 / 100:.{decimals}f}"
 
 
 def _range(start: date, end: date) -> list[date]:

@@ -1,7 +1,12 @@
-"""The emulator's HTTP server: TikTok's envelope, auth, paging, OAuth and a request log."""
+"""The emulator's HTTP server: TikTok's envelope, auth, faults, a request log and control routes.
+
+Every API answer is HTTP 200 with ``{"code", "message", "request_id", "data"}`` unless a
+transport fault says otherwise. The endpoints themselves live in ``routes.py``.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import socket
@@ -9,15 +14,21 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 from tap_tiktok_ads.emulator.faults import CODE_MESSAGES, HTTP_KINDS, Faults, QpsLimiter, Script
-from tap_tiktok_ads.emulator.reports import ReportEngine, ReportError
-from tap_tiktok_ads.emulator.world import TIME_FORMAT, World, parse_time
+from tap_tiktok_ads.emulator.reports import ReportEngine
+from tap_tiktok_ads.emulator.routes import (
+    AUTH_CODE_LIFETIME,
+    NO_TOKEN_PATHS,
+    ROUTES,
+    ApiError,
+)
+from tap_tiktok_ads.emulator.world import World
 
 try:  # msgspec ships with singer-sdk[msgspec]; it encodes large report pages much faster
     import msgspec
@@ -29,29 +40,35 @@ except ImportError:  # pragma: no cover
         return json.dumps(value, separators=(",", ":")).encode()
 
 
+__all__ = ["API_PREFIX", "ApiError", "Emulator"]
+
 API_PREFIX = "/open_api/v1.3"
 CONTROL_PREFIX = "/__emulator"
-JSON_PARAMS = (
-    "fields",
-    "filtering",
-    "advertiser_ids",
-    "custom_audience_ids",
-    "dimensions",
-    "metrics",
+REPORT_PATH = "/report/integrated/get/"
+# Query parameters TikTok takes as JSON-encoded strings.
+JSON_PARAMS = frozenset(
+    {
+        "fields",
+        "filtering",
+        "advertiser_ids",
+        "custom_audience_ids",
+        "dimensions",
+        "metrics",
+        "exclude_field_types_in_response",
+    }
 )
-SECRET_PARAMS = ("secret", "auth_code", "access_token", "code")
-AUTH_CODE_LIFETIME = timedelta(hours=1)
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+SECRET_PARAMS = frozenset({"secret", "auth_code", "access_token", "code"})
+MISSING_TOKEN = "Access token is null, you should set it in http header with key Access-Token."
+INVALID_TOKEN = "The access token is invalid or has been revoked."
 
 
 class Emulator:
-    """A loopback TikTok Business API. Use as a context manager or call start()/stop()."""
+    """A loopback TikTok Business API. Use as a context manager or call start()/stop().
+
+    Sizes are per parent: ``campaigns`` per advertiser, ``adgroups`` per campaign, ``ads`` per
+    ad group, ``audiences`` per advertiser. ``today`` pins the clock at that date's 12:00 UTC;
+    ``now`` pins it exactly; with neither, the clock is the real one.
+    """
 
     def __init__(
         self,
@@ -77,9 +94,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self._now = now or (
-            datetime(today.year, today.month, today.day, 12, tzinfo=timezone.utc) if today else None
-        )
+        self._now = _aware(now) if now else (_noon(today) if today else None)
         self.world = World(
             seed=seed,
             advertisers_count=advertisers,
@@ -99,13 +114,15 @@ class Emulator:
         self.faults = faults or Faults()
         self.script = Script()
         self.too_large_days = too_large_days
-        self.forbidden_advertisers = set(forbidden_advertisers)
+        self.forbidden_advertisers = {str(i) for i in forbidden_advertisers}
         # Encoded answers of successful GETs by URL: lets benchmarks measure the tap, not us.
         self.response_cache_size = response_cache
         self._responses: OrderedDict[tuple[str, str, datetime], bytes] = OrderedDict()
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self._codes: dict[str, tuple[datetime, bool]] = {}
+        self._codes_lock = threading.Lock()
+        self._request_ids = itertools.count(1)
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -114,20 +131,27 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{API_PREFIX}"
+        """``http://127.0.0.1:PORT/open_api/v1.3``"""
+        return f"{self.root_url}{API_PREFIX}"
 
     @property
     def root_url(self) -> str:
-        return self.base_url.removesuffix(API_PREFIX)
+        """``http://127.0.0.1:PORT``, where ``/portal/auth`` lives."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
 
     def start(self) -> Emulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for it, and tests start many emulators.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread is not None:  # shutdown() waits forever on a server never started
+            self._server.shutdown()
+            self._thread = None
         self._server.server_close()
 
     def __enter__(self) -> Emulator:
@@ -136,32 +160,47 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- clock, data and log --------------------------------------------------------------
+    # -- clock, data, scripted faults -----------------------------------------------------
 
     @property
     def now(self) -> datetime:
         return self._now or datetime.now(timezone.utc)
 
     def set_now(self, moment: datetime) -> None:
-        self._now = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        self._now = _aware(moment)
 
     def set_today(self, day: date) -> None:
-        self.set_now(datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc))
+        self.set_now(_noon(day))
 
     def touch(self, kind: str, count: int = 1) -> list[str]:
-        touched = self.world.touch(kind, count, self.now)
-        self.world.index()
-        return touched
+        """Modify ``count`` live entities of ``kind`` (campaign, adgroup, ad) per advertiser."""
+        if kind not in ("campaign", "adgroup", "ad_group", "ad"):
+            raise ValueError(f"touch: unknown kind {kind!r}")
+        self._responses.clear()
+        return self.world.touch(kind, count, self.now)
 
     def fail_next(self, path: str, kind: str, times: int = 1) -> None:
-        self.script.add(_normalise(path), kind, times)
+        """The next ``times`` requests to ``path`` fail with ``kind``, before random faults."""
+        self.script.add(normalise(path), kind, times)
 
     def issue_auth_code(self) -> str:
+        """An OAuth ``auth_code``: valid one hour on the emulator's clock, usable once."""
         code = secrets.token_hex(16)
-        self._codes[code] = (self.now, False)
+        with self._codes_lock:
+            self._codes[code] = (self.now, False)
         return code
 
+    def redeem_auth_code(self, code: str) -> None:
+        with self._codes_lock:
+            issued, used = self._codes.get(code, (None, True))
+            if issued is None or used or self.now - issued > AUTH_CODE_LIFETIME:
+                raise ApiError(40110, "The auth_code is invalid, expired or already used.")
+            self._codes[code] = (issued, True)
+
+    # -- request log ----------------------------------------------------------------------
+
     def requests(self) -> list[dict[str, Any]]:
+        """A snapshot of the request log (API routes only; secrets shown as ``***``)."""
         with self._log_lock:
             return list(self._log)
 
@@ -183,248 +222,72 @@ class Emulator:
             self.latency_ms = float(settings["latency_ms"] or 0)
         if "qps" in settings:
             self.qps_limiter = QpsLimiter(settings["qps"])
-        if "faults" in settings:
-            self.faults = Faults(
-                rates=dict(settings["faults"] or {}), seed=int(settings.get("fault_seed", 0))
-            )
+        if "faults" in settings or "fault_seed" in settings:
+            rates = settings.get("faults", self.faults.rates) or {}
+            self.faults = Faults(rates=dict(rates), seed=int(settings.get("fault_seed", 0)))
         if "too_large_days" in settings:
             self.too_large_days = settings["too_large_days"]
 
     # -- API ------------------------------------------------------------------------------
 
     def answer(self, method: str, path: str, params: dict[str, Any], token: str | None) -> Any:
-        """The ``data`` of a successful call, or ApiError."""
+        """The ``data`` of a successful call; raises ApiError, or LookupError for no route."""
         route = ROUTES.get((method, path))
         if route is None:
             raise LookupError(path)
         if path not in NO_TOKEN_PATHS:
             if not token:
-                raise ApiError(
-                    40104,
-                    "Access token is null, you should set it in http header with key Access-Token.",
-                )
+                raise ApiError(40104, MISSING_TOKEN)
             if token != self.access_token:
-                raise ApiError(40105, "The access token is invalid or has been revoked.") from None
+                raise ApiError(40105, INVALID_TOKEN)
         return route(self, params)
 
     def check_advertiser(self, advertiser_id: Any) -> dict[str, Any]:
+        """The advertiser the token may read, or 40002 (missing) / 40001 (no permission)."""
         if not advertiser_id:
             raise ApiError(40002, "Missing required field(s): advertiser_id")
         advertiser = self.world.advertiser(str(advertiser_id))
         if advertiser is None or str(advertiser_id) in self.forbidden_advertisers:
-            raise ApiError(40001, f"No permission to operate advertiser {advertiser_id}.")
+            raise ApiError(
+                40001, f"No permission to operate advertiser {advertiser_id} with this token."
+            )
         return advertiser
 
+    def next_fault(self, path: str) -> str | None:
+        return self.script.take(path) or self.faults.draw(path)
 
-# -- route handlers ----------------------------------------------------------------------------
+    def request_id(self) -> str:
+        """Unique and ordered, like TikTok's timestamp-prefixed ids."""
+        return f"{self.now:%Y%m%d%H%M%S}{next(self._request_ids):012d}"
 
-
-def _page(rows: list[dict[str, Any]], params: dict[str, Any], cap: int) -> dict[str, Any]:
-    try:
-        page = int(params.get("page", 1))
-        page_size = int(params.get("page_size", 10))
-    except (TypeError, ValueError):
-        raise ApiError(40002, "page and page_size must be integers") from None
-    if page < 1:
-        raise ApiError(40002, "page: must be >= 1")
-    if not 1 <= page_size <= cap:
-        raise ApiError(40002, f"page_size: must be between 1 and {cap}")
-    chunk = rows[(page - 1) * page_size : page * page_size]
-    return {
-        "list": chunk,
-        "page_info": {
-            "page": page,
-            "page_size": page_size,
-            "total_number": len(rows),
-            "total_page": (len(rows) + page_size - 1) // page_size,
-        },
-    }
+    def envelope(self, code: int, message: str, data: Any) -> bytes:
+        return _encode(
+            {"code": code, "message": message, "request_id": self.request_id(), "data": data}
+        )
 
 
-def _select(row: dict[str, Any], fields: Any) -> dict[str, Any]:
-    if not fields:
-        return dict(row)
-    return {name: row[name] for name in fields if name in row}
+# -- helpers -----------------------------------------------------------------------------------
 
 
-def _user_info(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "display_name": "Emulator User",
-        "email": "user@example.com",
-        "core_user_id": "1",
-        "create_time": 1600000000,
-        "avatar_url": None,
-    }
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _advertiser_info(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    ids = params.get("advertiser_ids")
-    if not isinstance(ids, list) or not ids:
-        raise ApiError(40002, "Missing required field(s): advertiser_ids")
-    if len(ids) > 100:
-        raise ApiError(40002, "advertiser_ids: at most 100 ids per request")
-    rows = [emu.check_advertiser(advertiser_id) for advertiser_id in ids]
-    return {"list": [_select(row, params.get("fields")) for row in rows]}
+def _noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
 
 
-def _authorized_advertisers(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    _check_app(emu, params)
-    return {
-        "list": [
-            {"advertiser_id": a["advertiser_id"], "advertiser_name": a["name"]}
-            for a in emu.world.advertisers
-        ]
-    }
-
-
-def _check_app(emu: Emulator, params: dict[str, Any]) -> None:
-    if str(params.get("app_id")) != emu.app_id:
-        raise ApiError(40101, "Invalid app_id.")
-    if str(params.get("secret")) != emu.secret:
-        raise ApiError(40113, "The app_id and secret do not match.")
-
-
-def _access_token(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    _check_app(emu, params)
-    code = str(params.get("auth_code") or "")
-    issued = emu._codes.get(code)
-    if issued is None or issued[1] or emu.now - issued[0] > AUTH_CODE_LIFETIME:
-        raise ApiError(40110, "The auth_code is invalid, expired or already used.")
-    emu._codes[code] = (issued[0], True)
-    return {
-        "access_token": emu.access_token,
-        "advertiser_ids": [a["advertiser_id"] for a in emu.world.advertisers],
-        "scope": [4, 5, 6],
-    }
-
-
-def _entities(kind: str, id_key: str, status_prefix: str, sort_desc: bool = False) -> Any:
-    def handler(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-        advertiser = emu.check_advertiser(params.get("advertiser_id"))
-        filtering = params.get("filtering") or {}
-        if not isinstance(filtering, dict):
-            raise ApiError(40002, "filtering: must be an object")
-        rows = [
-            r
-            for r in emu.world.rows(kind, advertiser["advertiser_id"])
-            if _matches(r, filtering, emu.world.is_deleted(r), status_prefix, kind)
-        ]
-        rows.sort(key=lambda r: r[id_key], reverse=sort_desc)
-        data = _page(rows, params, 1000)
-        data["list"] = [_select(row, params.get("fields")) for row in data["list"]]
-        return data
-
-    return handler
-
-
-def _matches(
-    row: dict[str, Any], filtering: dict[str, Any], deleted: bool, prefix: str, kind: str
-) -> bool:
-    primary = filtering.get("primary_status", "STATUS_NOT_DELETE")
-    secondary = str(filtering.get("secondary_status", ""))
-    if secondary.endswith("_STATUS_ALL"):
-        primary = "STATUS_ALL"
-    elif secondary.endswith("_STATUS_DELETE"):
-        primary = "STATUS_DELETE"
-    if primary == "STATUS_NOT_DELETE" and deleted:
-        return False
-    if primary == "STATUS_DELETE" and not deleted:
-        return False
-    for key in ("campaign_ids", "adgroup_ids", "ad_ids"):
-        wanted = filtering.get(key)
-        if wanted and row.get(key[:-1]) not in {str(i) for i in wanted}:
-            return False
-    modified_after = filtering.get("modified_after")
-    if modified_after and kind == "ads":  # TikTok filters modification time only on ads
-        moment = row.get("modify_time") or row["create_time"]
-        try:
-            if parse_time(moment) < parse_time(str(modified_after)):
-                return False
-        except ValueError:
-            raise ApiError(40002, f"modified_after: use {TIME_FORMAT}") from None
-    return True
-
-
-def _audience_list(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    advertiser = emu.check_advertiser(params.get("advertiser_id"))
-    rows = [
-        {k: v for k, v in a.items() if k != "advertiser_id"}
-        for a in emu.world.audiences
-        if a["advertiser_id"] == advertiser["advertiser_id"]
-    ]
-    wanted = params.get("custom_audience_ids")
-    if wanted:
-        rows = [r for r in rows if r["audience_id"] in {str(i) for i in wanted}]
-    return _page(rows, params, 100)
-
-
-def _audience_get(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    advertiser = emu.check_advertiser(params.get("advertiser_id"))
-    ids = params.get("custom_audience_ids")
-    if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
-        raise ApiError(40002, "custom_audience_ids: between 1 and 100 ids are required")
-    history_size = int(params.get("history_size", 100))
-    if not 1 <= history_size <= 100:
-        raise ApiError(40002, "history_size: must be between 1 and 100")
-    by_id = {
-        a["audience_id"]: a
-        for a in emu.world.audiences
-        if a["advertiser_id"] == advertiser["advertiser_id"]
-    }
-    out = []
-    for audience_id in ids:
-        audience = by_id.get(str(audience_id))
-        if audience is None:
-            raise ApiError(40007, f"Custom audience {audience_id} does not exist.")
-        details = {k: v for k, v in audience.items() if k != "advertiser_id"}
-        details["type"] = details.pop("audience_type")
-        history = emu.world.audience_history.get(audience["audience_id"], [])
-        out.append({"audience_details": details, "audience_history": history[:history_size]})
-    return {"list": out}
-
-
-def _report(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    emu.check_advertiser(params.get("advertiser_id"))
-    if emu.too_large_days and params.get("start_date") and params.get("end_date"):
-        span = (
-            date.fromisoformat(str(params["end_date"]))
-            - date.fromisoformat(str(params["start_date"]))
-        ).days + 1
-        if span > emu.too_large_days:
-            raise ApiError(40067, CODE_MESSAGES[40067])
-    try:
-        return emu.reports.query(params, emu.now)
-    except ReportError as error:
-        raise ApiError(error.code, error.message) from None
-
-
-ROUTES: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], Any]] = {
-    ("GET", "/user/info/"): _user_info,
-    ("GET", "/advertiser/info/"): _advertiser_info,
-    ("GET", "/oauth2/advertiser/get/"): _authorized_advertisers,
-    ("POST", "/oauth2/access_token/"): _access_token,
-    ("GET", "/campaign/get/"): _entities("campaigns", "campaign_id", "CAMPAIGN", sort_desc=True),
-    ("GET", "/adgroup/get/"): _entities("adgroups", "adgroup_id", "ADGROUP"),
-    ("GET", "/ad/get/"): _entities("ads", "ad_id", "AD"),
-    ("GET", "/dmp/custom_audience/list/"): _audience_list,
-    ("GET", "/dmp/custom_audience/get/"): _audience_get,
-    ("GET", "/report/integrated/get/"): _report,
-}
-NO_TOKEN_PATHS = {"/oauth2/access_token/"}
-
-
-# -- HTTP plumbing -----------------------------------------------------------------------------
-
-
-def _normalise(path: str) -> str:
+def normalise(path: str) -> str:
+    """``/open_api/v1.3/user/info`` -> ``/user/info/``"""
     path = path.removeprefix(API_PREFIX)
     return path if path.endswith("/") else f"{path}/"
 
 
-def _decode_params(query: str) -> dict[str, Any]:
+def decode_params(query: str) -> dict[str, Any]:
+    """Query parameters with TikTok's JSON-encoded ones decoded; bad JSON is 40002."""
     params: dict[str, Any] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
-        if key in JSON_PARAMS or value[:1] in ("[", "{"):
+        if key in JSON_PARAMS:
             try:
                 params[key] = json.loads(value)
             except json.JSONDecodeError:
@@ -436,198 +299,220 @@ def _decode_params(query: str) -> dict[str, Any]:
     return params
 
 
-def _redacted(params: dict[str, Any]) -> dict[str, Any]:
+def redacted(params: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if k in SECRET_PARAMS else v) for k, v in params.items()}
 
 
+def _log_entry(method: str, path: str) -> dict[str, Any]:
+    return {
+        "time": time.time(),
+        "method": method,
+        "path": path,
+        "params": {},
+        "advertiser_id": None,
+        "code": None,
+        "http_status": 200,
+    }
+
+
 def _handler_for(emu: Emulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse connections
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in two writes; without this, Nagle's algorithm and the
-            # client's delayed ACK add 40 ms to every keep-alive response.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, *args: Any) -> None:  # quiet: tests and benchmarks read stdout
-            pass
-
-        def date_time_string(self, timestamp: float | None = None) -> str:
-            return format_datetime(emu.now.astimezone(timezone.utc), usegmt=True)
-
-        def do_GET(self) -> None:
-            self._dispatch("GET")
-
-        def do_POST(self) -> None:
-            self._dispatch("POST")
-
-        def do_DELETE(self) -> None:
-            self._dispatch("DELETE")
-
-        def _dispatch(self, method: str) -> None:
-            url = urlparse(self.path)
-            if url.path.startswith(CONTROL_PREFIX):
-                self._control(method, url.path.removeprefix(CONTROL_PREFIX))
-            elif url.path.rstrip("/") == "/portal/auth":
-                self._portal(url.query)
-            elif url.path.startswith(API_PREFIX):
-                self._api(method, _normalise(url.path), url.query)
-            else:
-                self._send_raw(404, b"page not found", "text/plain")
-
-        def _body(self) -> dict[str, Any]:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            if not raw:
-                return {}
-            try:
-                body = json.loads(raw)
-            except json.JSONDecodeError:
-                raise ApiError(40002, "request body is not valid JSON") from None
-            return body if isinstance(body, dict) else {}
-
-        def _api(self, method: str, path: str, query: str) -> None:
-            started = time.time()
-            entry: dict[str, Any] = {
-                "time": started,
-                "method": method,
-                "path": path,
-                "params": {},
-                "advertiser_id": None,
-                "code": None,
-                "http_status": 200,
-            }
-            fault = emu.script.take(path) or emu.faults.draw(path)
-            try:
-                params = _decode_params(query)
-                if method == "POST":
-                    params.update(self._body())
-                entry["params"] = _redacted(params)
-                entry["advertiser_id"] = params.get("advertiser_id")
-                if emu.latency_ms:
-                    time.sleep(emu.latency_ms / 1000)
-                if not emu.qps_limiter.allow():
-                    raise ApiError(40100, CODE_MESSAGES[40100]) from None
-                if fault and self._transport_fault(fault, entry):
-                    return
-                cache_key = (path, query, emu.now)
-                cached = emu._responses.get(cache_key) if method == "GET" and not fault else None
-                token_ok = self.headers.get("Access-Token") == emu.access_token
-                if cached is not None and token_ok:
-                    entry["code"] = 0
-                    emu.record(entry)
-                    self._send_raw(200, cached, "application/json")
-                    return
-                data = emu.answer(method, path, params, self.headers.get("Access-Token"))
-                if emu.response_cache_size and method == "GET" and not fault:
-                    body = _encode(
-                        {
-                            "code": 0,
-                            "message": "OK",
-                            "request_id": secrets.token_hex(10),
-                            "data": data,
-                        }
-                    )
-                    emu._responses[cache_key] = body
-                    while len(emu._responses) > emu.response_cache_size:
-                        emu._responses.popitem(last=False)
-                    entry["code"] = 0
-                    emu.record(entry)
-                    self._send_raw(200, body, "application/json")
-                    return
-                if fault == "empty_page" and isinstance(data, dict) and "page_info" in data:
-                    entry["fault"] = fault
-                    data = {**data, "list": []}
-                self._send_envelope(0, "OK", data, entry)
-            except ApiError as error:
-                self._send_envelope(error.code, error.message, {}, entry)
-            except LookupError:
-                entry["http_status"] = 404
-                emu.record(entry)
-                self._send_raw(404, b"page not found", "text/plain")
-
-        def _transport_fault(self, fault: str, entry: dict[str, Any]) -> bool:
-            """Apply a fault; True when the response has been dealt with."""
-            if fault == "empty_page":
-                return False  # applied to the answer itself
-            if fault.isdigit():
-                if fault == "40067" and entry["path"] != "/report/integrated/get/":
-                    return False
-                raise ApiError(int(fault), CODE_MESSAGES[int(fault)]) from None
-            entry["fault"] = fault
-            if fault in HTTP_KINDS:
-                entry["http_status"] = HTTP_KINDS[fault]
-                emu.record(entry)
-                self._send_raw(HTTP_KINDS[fault], b"<html>Bad Gateway</html>", "text/html")
-                return True
-            if fault == "timeout":
-                time.sleep(emu.faults.timeout_seconds)
-                return False
-            emu.record(entry)
-            if fault == "drop":
-                self.close_connection = True
-                self.connection.close()
-            elif fault == "not_json":
-                self._send_raw(200, b"<html><body>upstream error</body></html>", "text/html")
-            else:  # truncated: promise the whole body, send half, hang up
-                body = _encode({"code": 0, "message": "OK", "request_id": "x", "data": {}}) * 4
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2])
-                self.close_connection = True
-            return True
-
-        def _send_envelope(self, code: int, message: str, data: Any, entry: dict[str, Any]) -> None:
-            entry["code"] = code
-            emu.record(entry)
-            body = _encode(
-                {
-                    "code": code,
-                    "message": message,
-                    "request_id": secrets.token_hex(10),
-                    "data": data,
-                }
-            )
-            self._send_raw(200, body, "application/json")
-
-        def _send_raw(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _portal(self, query: str) -> None:
-            params = dict(parse_qsl(query))
-            redirect = params.get("redirect_uri")
-            if params.get("app_id") != emu.app_id or not redirect:
-                self._send_raw(400, b"invalid app_id or redirect_uri", "text/plain")
-                return
-            code = emu.issue_auth_code()
-            query = {"auth_code": code, "code": code, "state": params.get("state", "")}
-            target = f"{redirect}?{urlencode(query)}"
-            self.send_response(302)
-            self.send_header("Location", target)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def _control(self, method: str, path: str) -> None:
-            if path == "/requests" and method == "GET":
-                self._send_raw(200, _encode(emu.requests()), "application/json")
-            elif path == "/requests" and method == "DELETE":
-                emu.clear_requests()
-                self._send_raw(200, b"{}", "application/json")
-            elif path == "/config" and method == "POST":
-                emu.configure(self._body())
-                self._send_raw(200, b"{}", "application/json")
-            elif path == "/touch" and method == "POST":
-                body = self._body()
-                touched = emu.touch(str(body.get("kind")), int(body.get("count", 1)))
-                self._send_raw(200, _encode({"ids": touched}), "application/json")
-            else:
-                self._send_raw(404, b"unknown control endpoint", "text/plain")
+    class Handler(EmulatorHandler):
+        emulator = emu
 
     return Handler
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    emulator: Emulator
+    protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse connections
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm and the
+        # client's delayed ACK add 40 ms to every keep-alive response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *args: Any) -> None:  # quiet: tests and benchmarks read stdout
+        pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return format_datetime(self.emulator.now.astimezone(timezone.utc), usegmt=True)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlparse(self.path)
+        if url.path.startswith(CONTROL_PREFIX):
+            self._control(method, url.path.removeprefix(CONTROL_PREFIX))
+        elif url.path.rstrip("/") == "/portal/auth":
+            self._portal(url.query)
+        elif url.path.startswith(f"{API_PREFIX}/"):
+            self._api(method, normalise(url.path), url.query)
+        else:
+            self._send(404, b"page not found", "text/plain")
+
+    # -- API requests ---------------------------------------------------------------------
+
+    def _api(self, method: str, path: str, query: str) -> None:
+        emu = self.emulator
+        entry = _log_entry(method, path)
+        fault = emu.next_fault(path)
+        try:
+            params = self._params(method, query)
+            entry["params"] = redacted(params)
+            advertiser_id = params.get("advertiser_id")
+            entry["advertiser_id"] = None if advertiser_id is None else str(advertiser_id)
+            if emu.latency_ms:
+                time.sleep(emu.latency_ms / 1000)
+            if not emu.qps_limiter.allow():
+                raise ApiError(40100, CODE_MESSAGES[40100])
+            if fault and self._fault(fault, entry):
+                return
+            self._answer(method, path, query, params, fault, entry)
+        except ApiError as error:
+            self._send_envelope(error.code, error.message, {}, entry)
+        except LookupError:
+            entry["http_status"] = 404
+            emu.record(entry)
+            self._send(404, b"page not found", "text/plain")
+
+    def _params(self, method: str, query: str) -> dict[str, Any]:
+        params = decode_params(query)
+        if method == "POST":
+            params.update(self._body())
+        return params
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        params: dict[str, Any],
+        fault: str | None,
+        entry: dict[str, Any],
+    ) -> None:
+        emu = self.emulator
+        token = self.headers.get("Access-Token")
+        cacheable = bool(emu.response_cache_size) and method == "GET" and not fault
+        key = (path, query, emu.now)
+        if cacheable and token == emu.access_token and key in emu._responses:
+            entry["code"] = 0
+            emu.record(entry)
+            self._send(200, emu._responses[key], "application/json")
+            return
+        data = emu.answer(method, path, params, token)
+        if fault == "empty_page" and isinstance(data, dict) and "page_info" in data:
+            entry["fault"] = fault
+            data = {**data, "list": []}
+        body = self._send_envelope(0, "OK", data, entry)
+        if cacheable:
+            emu._responses[key] = body
+            while len(emu._responses) > emu.response_cache_size:
+                emu._responses.popitem(last=False)
+
+    def _fault(self, fault: str, entry: dict[str, Any]) -> bool:
+        """Apply a fault; True when the response has been dealt with."""
+        if fault == "empty_page" or (fault == "40067" and entry["path"] != REPORT_PATH):
+            return False  # empty_page changes the answer; 40067 exists for reports only
+        if fault.isdigit():
+            raise ApiError(int(fault), CODE_MESSAGES[int(fault)])
+        entry["fault"] = fault
+        if fault == "timeout":
+            time.sleep(self.emulator.faults.timeout_seconds)
+            return False
+        entry["http_status"] = HTTP_KINDS.get(fault, 200)
+        self.emulator.record(entry)
+        if fault in HTTP_KINDS:
+            self._send(HTTP_KINDS[fault], b"<html>Bad Gateway</html>", "text/html")
+        elif fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif fault == "not_json":
+            self._send(200, b"<html><body>upstream error</body></html>", "text/html")
+        else:  # truncated: promise the whole body, send half, hang up
+            self._send_truncated(self.emulator.envelope(0, "OK", {"list": [], "page_info": {}}))
+        return True
+
+    def _send_truncated(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.close_connection = True
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return {}
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ApiError(40002, "The request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(40002, "The request body must be a JSON object")
+        return body
+
+    def _send_envelope(self, code: int, message: str, data: Any, entry: dict[str, Any]) -> bytes:
+        entry["code"] = code
+        self.emulator.record(entry)
+        body = self.emulator.envelope(code, message, data)
+        self._send(200, body, "application/json")
+        return body
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    # -- OAuth portal and control routes --------------------------------------------------
+
+    def _portal(self, query: str) -> None:
+        """TikTok's authorisation page, already approved: 302 to the redirect with a code."""
+        params = dict(parse_qsl(query))
+        redirect = params.get("redirect_uri")
+        if params.get("app_id") != self.emulator.app_id or not redirect:
+            self._send(400, b"invalid app_id or redirect_uri", "text/plain")
+            return
+        code = self.emulator.issue_auth_code()
+        answer = {"auth_code": code, "code": code, "state": params.get("state", "")}
+        separator = "&" if "?" in redirect else "?"
+        self.send_response(302)
+        self.send_header("Location", f"{redirect}{separator}{urlencode(answer)}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _control(self, method: str, path: str) -> None:
+        emu = self.emulator
+        try:
+            body = self._body() if method == "POST" else {}
+        except ApiError as error:
+            self._send(400, error.message.encode(), "text/plain")
+            return
+        if (method, path) == ("GET", "/requests"):
+            self._send(200, _encode(emu.requests()), "application/json")
+        elif (method, path) == ("DELETE", "/requests"):
+            emu.clear_requests()
+            self._send(200, b"{}", "application/json")
+        elif (method, path) == ("POST", "/config"):
+            emu.configure(body)
+            self._send(200, b"{}", "application/json")
+        elif (method, path) == ("POST", "/touch"):
+            try:
+                touched = emu.touch(str(body.get("kind")), int(body.get("count", 1)))
+            except ValueError as error:
+                self._send(400, str(error).encode(), "text/plain")
+                return
+            self._send(200, _encode({"ids": touched}), "application/json")
+        else:
+            self._send(404, b"unknown control endpoint", "text/plain")

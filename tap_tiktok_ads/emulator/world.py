@@ -7,9 +7,15 @@ seconds for advertisers) so the server can hand them out as they are.
 from __future__ import annotations
 
 import random
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
+
+from tap_tiktok_ads.emulator.details import ad_details, adgroup_details, campaign_details
+
+T = TypeVar("T")
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 ACCOUNTS = (  # time zone, currency, country: a spread of offsets on both sides of UTC
@@ -38,6 +44,13 @@ AUDIENCE_TYPES = (
     "App Activity Audience",
     "Lookalike Audience",
 )
+# touch() kinds: (table, id field, name field)
+TOUCHABLE = {
+    "campaign": ("campaigns", "campaign_id", "campaign_name"),
+    "adgroup": ("adgroups", "adgroup_id", "adgroup_name"),
+    "ad_group": ("adgroups", "adgroup_id", "adgroup_name"),
+    "ad": ("ads", "ad_id", "ad_name"),
+}
 
 
 def fmt(moment: datetime) -> str:
@@ -69,6 +82,7 @@ class World:
         self._rng = random.Random(self.seed)
         self._ids: set[str] = set()
         self._touches = 0
+        self._countries: dict[str, str] = {}
         for index in range(self.advertisers_count):
             self._add_advertiser(index)
         self.index()
@@ -89,13 +103,18 @@ class World:
         for ad in self.ads:
             for key in ("advertiser_id", "campaign_id", "adgroup_id"):
                 self._ads_by.setdefault((key, ad[key]), []).append(ad)
+        self._rows_by: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for kind in ("campaigns", "adgroups", "ads", "audiences"):
+            for row in getattr(self, kind):
+                self._rows_by.setdefault((kind, row["advertiser_id"]), []).append(row)
 
     def ads_under(self, key: str, value: str) -> list[dict[str, Any]]:
         """Every ad (deleted ones too) under the campaign / ad group / advertiser ``value``."""
         return self._ads_by.get((key, value), [])
 
     def rows(self, kind: str, advertiser_id: str) -> list[dict[str, Any]]:
-        return [row for row in getattr(self, kind) if row["advertiser_id"] == advertiser_id]
+        """One advertiser's rows of ``kind`` (campaigns, adgroups, ads, audiences)."""
+        return self._rows_by.get((kind, advertiser_id), [])
 
     def advertiser(self, advertiser_id: str) -> dict[str, Any] | None:
         return self.by_id["advertisers"].get(advertiser_id)
@@ -107,31 +126,29 @@ class World:
     # -- changes --------------------------------------------------------------------------
 
     def touch(self, kind: str, count: int, now: datetime) -> list[str]:
-        """Modify ``count`` live entities of each advertiser at ``now``; return their ids."""
-        table = {
-            "campaign": self.campaigns,
-            "adgroup": self.adgroups,
-            "ad_group": self.adgroups,
-            "ad": self.ads,
-        }[kind]
-        key = "adgroup_id" if kind in ("adgroup", "ad_group") else f"{kind}_id"
-        touched: list[str] = []
+        """Modify ``count`` live entities of each advertiser at ``now``; return their ids.
+
+        Smart+ ads are skipped: they have no ``modify_time`` to move.
+        """
+        table, id_key, name_key = TOUCHABLE[kind]
         self._touches += 1
+        touched: list[str] = []
         for advertiser in self.advertisers:
             live = [
-                r
-                for r in table
-                if r["advertiser_id"] == advertiser["advertiser_id"] and not self.is_deleted(r)
+                row
+                for row in self.rows(table, advertiser["advertiser_id"])
+                if not self.is_deleted(row) and "modify_time" in row
             ]
             for row in live[:count]:
-                row["modify_time"] = fmt(now)
-                name_key = "adgroup_name" if key == "adgroup_id" else f"{kind}_name"
-                if name_key in row:
-                    row[name_key] = f"{row[name_key].split(' (edit')[0]} (edit {self._touches})"
-                if row.get("budget") is not None:
-                    row["budget"] = round(float(row["budget"]) * 1.1, 2)
-                touched.append(row[key])
+                self._edit(row, name_key, now)
+                touched.append(row[id_key])
         return touched
+
+    def _edit(self, row: dict[str, Any], name_key: str, now: datetime) -> None:
+        row["modify_time"] = fmt(now)
+        row[name_key] = f"{row[name_key].split(' (edit')[0]} (edit {self._touches})"
+        if row.get("budget") is not None:
+            row["budget"] = round(float(row["budget"]) * 1.1, 2)
 
     # -- generation -----------------------------------------------------------------------
 
@@ -141,6 +158,10 @@ class World:
             if value not in self._ids:
                 self._ids.add(value)
                 return value
+
+    def _pick(self, key: str, options: Sequence[T]) -> T:
+        """A deterministic choice that leaves the world's random stream alone."""
+        return options[zlib.crc32(f"{self.seed}|{key}".encode()) % len(options)]
 
     def _moment(self, after: datetime, within: timedelta | None = None) -> datetime:
         """A random moment after ``after``, before now (and within ``within`` of it)."""
@@ -174,7 +195,12 @@ class World:
             "telephone_number": None,
             "license_no": None,
             "license_url": None,
+            "license_city": None,
+            "license_province": None,
             "promotion_area": "0",
+            "promotion_center_province": None,
+            "promotion_center_city": None,
+            "company_name_editable": False,
             "brand": brand,
             "balance": round(self._rng.uniform(100, 50000), 2),
             "advertiser_account_type": "AUCTION",
@@ -182,6 +208,7 @@ class World:
             "create_time": int(created.timestamp()),
         }
         self.advertisers.append(advertiser)
+        self._countries[advertiser["advertiser_id"]] = country
         for number in range(self.campaigns_per_advertiser):
             self._add_campaign(advertiser, number)
         for number in range(self.audiences_per_advertiser):
@@ -200,7 +227,7 @@ class World:
             "campaign_name": f"{self._rng.choice(PRODUCTS)} {objective.title()} #{number + 1}",
             "campaign_type": "REGULAR_CAMPAIGN",
             "campaign_automation_type": "SMART_PLUS" if smart_plus else "MANUAL",
-            "objective": "LANDING_PAGE",
+            "objective": "APP" if objective == "APP_PROMOTION" else "LANDING_PAGE",
             "objective_type": objective,
             "budget": float(self._rng.choice((50, 100, 250, 500, 1000))),
             "budget_mode": self._rng.choice(("BUDGET_MODE_DAY", "BUDGET_MODE_TOTAL")),
@@ -216,6 +243,7 @@ class World:
             "create_time": fmt(created),
             "modify_time": fmt(self._moment(created)),
         }
+        campaign.update(campaign_details(campaign, self._pick))
         self.campaigns.append(campaign)
         for group in range(self.adgroups_per_campaign):
             self._add_adgroup(campaign, group, deleted)
@@ -262,6 +290,8 @@ class World:
             "create_time": fmt(created),
             "modify_time": fmt(self._moment(created)),
         }
+        country = self._countries[campaign["advertiser_id"]]
+        adgroup.update(adgroup_details(adgroup, campaign, country, self._pick))
         self.adgroups.append(adgroup)
         smart_plus = campaign["campaign_automation_type"] == "SMART_PLUS"
         for ad_number in range(self.ads_per_adgroup):
@@ -297,6 +327,7 @@ class World:
             "create_time": fmt(created),
             "modify_time": fmt(self._moment(created)),
         }
+        ad.update(ad_details(ad, adgroup, self._pick))
         if smart_plus:
             del ad["modify_time"]  # Smart+ ads come without it (reference §3)
         self.ads.append(ad)

@@ -113,6 +113,9 @@ def to_record(row: dict[str, Any], advertiser_id: str) -> dict[str, Any]:
     is kept and the bookmark still moves.
     """
     record = dict(row)
+    for name, value in row.items():  # v1.3 ids are strings, but some (page_id) arrive as numbers
+        if name.endswith("_id") and isinstance(value, int) and not isinstance(value, bool):
+            record[name] = str(value)
     record["advertiser_id"] = str(record.get("advertiser_id") or advertiser_id)
     for name in TIME_FIELDS:
         if name in record:

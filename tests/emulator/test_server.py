@@ -12,26 +12,13 @@ import requests
 
 from tap_tiktok_ads.emulator import Emulator, Faults
 from tests.conftest import EMULATOR_TODAY
+from tests.emulator.helpers import advertiser, call
 
 
 @pytest.fixture(scope="module")
 def emu() -> Any:
     with Emulator(seed=31, advertisers=2, campaigns=7, today=EMULATOR_TODAY) as emulator:
         yield emulator
-
-
-def call(emu: Emulator, path: str, token: str | None = "default", **params: Any) -> dict:
-    encoded = {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in params.items()}
-    headers = (
-        {} if token is None else {"Access-Token": emu.access_token if token == "default" else token}
-    )
-    response = requests.get(f"{emu.base_url}{path}", params=encoded, headers=headers, timeout=10)
-    assert response.status_code == 200
-    return response.json()
-
-
-def advertiser(emu: Emulator, index: int = 0) -> str:
-    return emu.world.advertisers[index]["advertiser_id"]
 
 
 def test_envelope_and_auth_codes(emu: Emulator) -> None:
@@ -300,3 +287,18 @@ def test_touch_and_request_log_redaction(emu: Emulator) -> None:
     entry = emu.requests()[0]
     assert entry["params"]["secret"] == "***"
     assert emu.secret not in json.dumps(emu.requests())
+
+
+def test_money_over_money_ratios_are_not_scaled_by_cents() -> None:
+    from tap_tiktok_ads.emulator.reports import _ratio_formatter
+    from tap_tiktok_ads.reports.catalog import METRICS
+
+    roas = next(
+        m
+        for m in METRICS.values()
+        if m.kind == "ratio"
+        and METRICS[m.numerator].kind == "money"
+        and METRICS[m.denominator].kind == "money"
+    )
+    values = {roas.numerator: 30000, roas.denominator: 10000}  # 300.00 over 100.00
+    assert float(_ratio_formatter(roas)(values.__getitem__, {})) == pytest.approx(3 * roas.scale)

@@ -166,3 +166,11 @@ def test_all_authorized_advertisers_in_process(emulator: Emulator) -> None:
     assert {r["advertiser_id"] for r in run.records["advertisers"]} == {
         a["advertiser_id"] for a in world_rows(emulator, "advertisers")
     }
+
+
+def test_numeric_ids_become_strings() -> None:
+    from tap_tiktok_ads.streams.entities import to_record
+
+    record = to_record({"ad_id": "1", "page_id": 7123, "create_time": "2026-01-01 00:00:00"}, "9")
+    assert record["page_id"] == "7123"
+    assert record["advertiser_id"] == "9"
