@@ -255,9 +255,7 @@ class TikTokClient:
         self.backoff_base_seconds = backoff_base_seconds
         self.backoff_max_seconds = backoff_max_seconds
         self.rate_limiter = RateLimiter(max_requests_per_second)
-        self.request_count = 0
         self.server_time: datetime | None = None
-        self._count_lock = threading.Lock()
         self._secrets = tuple(s for s in (access_token, *extra_secrets) if s)
         _guard_http_logs(self._secrets)
         self.session = requests.Session()
@@ -421,8 +419,6 @@ class TikTokClient:
         advertiser_id: str | None,
     ) -> Any:
         self.rate_limiter.acquire()
-        with self._count_lock:
-            self.request_count += 1
         url = f"{self.api_url}{path}"
         context = {"endpoint": path, "advertiser_id": advertiser_id}
         try:

@@ -11,22 +11,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from tap_tiktok_ads.streams.advertisers import AdvertisersStream
-from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
-from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream, to_record
+from tap_tiktok_ads.streams.entities import to_record
+from tap_tiktok_ads.tap import ENTITY_STREAMS
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "tap_tiktok_ads" / "schemas"
-STREAMS = {
-    stream.name: stream
-    for stream in (
-        AdvertisersStream,
-        CampaignsStream,
-        AdGroupsStream,
-        AdsStream,
-        CustomAudiencesStream,
-        CustomAudienceDetailsStream,
-    )
-}
+STREAMS = {stream.name: stream for stream in ENTITY_STREAMS}
 ENTITIES = ("campaigns", "ad_groups", "ads")
 # jsonschema checks "date-time" only with an optional package; this checker needs none.
 FORMATS = FormatChecker()

@@ -32,10 +32,8 @@ class AdvertisersStream(EntitySchemaStream):
         return None  # one call covers 100 advertisers; state per advertiser is not needed
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        fields = self.requested_fields(always=("advertiser_id",))
-        if fields is None:
-            fields = [f for f in self.schema["properties"] if f not in LONE_FIELDS]
-        fields = [f for f in fields if f not in LONE_FIELDS]
+        wanted = self.requested_fields(always=("advertiser_id",)) or self.schema["properties"]
+        fields = [f for f in wanted if f not in LONE_FIELDS]
         for batch in batches(self.tiktok_tap.advertiser_ids):
             data = self.client.get(INFO_PATH, {"advertiser_ids": list(batch), "fields": fields})
             for row in data.get("list") or []:
