@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 Pick = Callable[[str, Sequence[T]], T]  # (salted key, options) -> one option, deterministic
 
+# TikTok's own bodies carry some ids as JSON numbers although its documentation says string:
+# location and interest ids inside lists, ``category_id``, an ad's ``tracking_pixel_id``.
 DAYPARTING_OFFICE_HOURS = ("0" * 16 + "1" * 26 + "0" * 6) * 7  # 7 days x 48 half hours
 INTEREST_CATEGORIES = ("15010000", "17020000", "19010000", "20030000", "24010000")
 LOCATIONS = {"US": "6252001", "JP": "1861060", "DE": "2921044", "AU": "2077456", "GB": "2635167"}
@@ -86,13 +88,73 @@ def adgroup_details(
         "skip_learning_phase": False,
         "adgroup_app_profile_page_state": "UNSET" if app else None,
         "feed_type": None,
-        "rf_purchased_type": None,
-        "purchased_impression": None,
-        "purchased_reach": None,
-        "rf_estimated_cpr": None,
-        "rf_estimated_frequency": None,
         "split_test_group_id": None,
         "split_test_status": None,
+        **_messaging_and_funnel(convert),
+        **_reservation(key, campaign, pick),
+        "category_id": 0,  # legacy fields real v1.3 bodies still carry
+        "keywords": None,
+        "conversion_window": None,
+    }
+
+
+def _messaging_and_funnel(convert: bool) -> dict[str, Any]:
+    return {
+        "shopping_ads_type": None,
+        "product_source": None,
+        "promotion_target_type": None,
+        "messaging_app_type": None,
+        "messaging_app_account_id": None,
+        "message_event_set_id": None,
+        "phone_region_code": None,
+        "phone_region_calling_code": None,
+        "phone_number": None,
+        "app_config": None,
+        "custom_conversion_id": None,
+        "deep_funnel_optimization_status": "OFF" if convert else None,
+        "deep_funnel_event_source": None,
+        "deep_funnel_event_source_id": None,
+        "deep_funnel_optimization_event": None,
+        "identity_authorized_bc_id": None,
+    }
+
+
+def _reservation(key: str, campaign: dict[str, Any], pick: Pick[Any]) -> dict[str, Any]:
+    """Reach & Frequency and TopView ad group fields: bought impressions, not bids."""
+    rf_type = campaign.get("rf_campaign_type")
+    if campaign["objective_type"] != "RF_REACH":
+        return {
+            "rf_purchased_type": None,
+            "purchased_impression": None,
+            "purchased_reach": None,
+            "rf_estimated_cpr": None,
+            "rf_estimated_frequency": None,
+            "predict_impression": None,
+            "topview_reach_range": None,
+            "pre_discount_cpm": None,
+            "cpm": None,
+            "discount_type": None,
+            "discount_amount": None,
+            "discount_percentage": None,
+            "pre_discount_budget": None,
+        }
+    impressions = pick(f"{key}|impressions", (2_000_000, 5_000_000, 12_000_000))
+    reach = impressions // 3
+    return {
+        "billing_event": "CPM",
+        "rf_purchased_type": "FIXED_BUDGET",
+        "purchased_impression": impressions,
+        "purchased_reach": reach,
+        "rf_estimated_cpr": 9.5,
+        "rf_estimated_frequency": 3.0,
+        "predict_impression": impressions,
+        "topview_reach_range": [reach, reach * 2] if rf_type == "TOPVIEW" else None,
+        "pre_discount_cpm": 7.5,
+        "cpm": 6.0,
+        "discount_type": "PERCENTAGE",
+        "discount_amount": None,
+        "discount_percentage": 20.0,
+        "pre_discount_budget": round(impressions / 1000 * 7.5, 2),
     }
 
 
@@ -135,11 +197,11 @@ def _targeting(key: str, country: str, pick: Pick[Any]) -> dict[str, Any]:
         "auto_targeting_enabled": False,
         "smart_audience_enabled": False,
         "smart_interest_behavior_enabled": False,
-        "location_ids": [LOCATIONS.get(country, "6252001")],
+        "location_ids": [int(LOCATIONS.get(country, "6252001"))],
         "zipcode_ids": [],
         "spending_power": "ALL",
         "household_income": [],
-        "interest_category_ids": [pick(f"{key}|interest", INTEREST_CATEGORIES)],
+        "interest_category_ids": [int(pick(f"{key}|interest", INTEREST_CATEGORIES))],
         "interest_keyword_ids": [],
         "purchase_intention_keyword_ids": [],
         "actions": [],
@@ -155,6 +217,13 @@ def _targeting(key: str, country: str, pick: Pick[Any]) -> dict[str, Any]:
         "min_ios_version": None,
         "ios14_targeting": "UNSET",
         "ios14_quota_type": None,
+        "shopping_ads_retargeting_actions_days": None,
+        "shopping_ads_retargeting_custom_audience_relation": None,
+        "exclude_age_under_eighteen": True,
+        "saved_audience_id": None,
+        "automated_keywords_enabled": None,
+        "search_keywords": None,
+        "targeting_expansion": {"expansion_enabled": False, "expansion_types": []},
     }
 
 
@@ -210,7 +279,7 @@ def ad_details(ad: dict[str, Any], adgroup: dict[str, Any], pick: Pick[Any]) -> 
         "deeplink": None,
         "deeplink_type": "NORMAL",
         **_ad_destination(),
-        "tracking_pixel_id": adgroup["pixel_id"],
+        "tracking_pixel_id": int(adgroup["pixel_id"]) if adgroup["pixel_id"] else None,
         "tracking_app_id": adgroup["app_id"],
         "tracking_offline_event_set_ids": [],
         **_ad_tracking(),
@@ -230,6 +299,16 @@ def ad_details(ad: dict[str, Any], adgroup: dict[str, Any], pick: Pick[Any]) -> 
         "showcase_products": None,
         "shopping_ads_video_package_id": None,
         "optimization_event": adgroup["optimization_event"],
+        "campaign_system_origin": None,
+        "tiktok_page_category": None,
+        "page_image_index": None,
+        "instant_product_page_used": False,
+        "end_card_cta": None,
+        "auto_disclaimer_types": None,
+        "product_display_field_list": None,
+        "vehicle_ids": None,
+        "schedule_id": str(int(key) // 7) if adgroup["rf_purchased_type"] else None,
+        "tracking_message_event_set_id": None,
     }
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tap_tiktok_ads.emulator.details import buying_type
 from tap_tiktok_ads.emulator.faults import CODE_MESSAGES
 from tap_tiktok_ads.emulator.reports import ReportError
 from tap_tiktok_ads.emulator.world import TIME_FORMAT, parse_time
@@ -23,6 +22,7 @@ MAX_IDS = 100
 # Asked for by name only, and then alone with advertiser_id (reference §2).
 LONE_ADVERTISER_FIELDS = ("company_name_editable",)
 DEFAULT_BUYING_TYPES = ("AUCTION", "RESERVATION_RF")
+BUYING_TYPES = ("AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW")
 ID_FILTERS = ("campaign_ids", "adgroup_ids", "ad_ids")
 NAME_FILTERS = {"campaigns": "campaign_name", "adgroups": "adgroup_name", "ads": "ad_name"}
 
@@ -223,12 +223,20 @@ def _deleted(row: dict[str, Any]) -> bool:
 
 
 def _buying_test(filtering: dict[str, Any], emu: Emulator) -> Callable[[dict[str, Any]], bool]:
+    """TikTok's default leaves TopView out; TopView is listed only when asked for alone."""
     wanted = filtering.get("buying_types") or list(DEFAULT_BUYING_TYPES)
     if not isinstance(wanted, list):
         raise ApiError(40002, "filtering.buying_types: must be a JSON array")
+    unknown = [value for value in wanted if value not in BUYING_TYPES]
+    if unknown:
+        raise ApiError(40002, f"filtering.buying_types: invalid value '{unknown[0]}'")
     if "RESERVATION_TOP_VIEW" in wanted and len(wanted) > 1:
-        raise ApiError(40002, "filtering.buying_types: RESERVATION_TOP_VIEW must be used alone")
-    return lambda row: buying_type(_campaign_of(row, emu)) in wanted
+        raise ApiError(
+            40002,
+            "The value 'RESERVATION_TOP_VIEW' cannot be combined with other enum values "
+            "for this parameter",
+        )
+    return lambda row: emu.world.buying_type(row) in wanted
 
 
 def _campaign_of(row: dict[str, Any], emu: Emulator) -> dict[str, Any]:

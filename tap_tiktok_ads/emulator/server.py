@@ -172,12 +172,13 @@ class Emulator:
     def set_today(self, day: date) -> None:
         self.set_now(_noon(day))
 
-    def touch(self, kind: str, count: int = 1) -> list[str]:
-        """Modify ``count`` live entities of ``kind`` (campaign, adgroup, ad) per advertiser."""
+    def touch(self, kind: str, count: int = 1, buying_type: str | None = None) -> list[str]:
+        """Modify ``count`` live entities of ``kind`` (campaign, adgroup, ad) per advertiser,
+        of ``buying_type`` only when given."""
         if kind not in ("campaign", "adgroup", "ad_group", "ad"):
             raise ValueError(f"touch: unknown kind {kind!r}")
         self._responses.clear()
-        return self.world.touch(kind, count, self.now)
+        return self.world.touch(kind, count, self.now, buying_type)
 
     def fail_next(self, path: str, kind: str, times: int = 1) -> None:
         """The next ``times`` requests to ``path`` fail with ``kind``, before random faults."""

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from tap_tiktok_ads.emulator.details import ad_details, adgroup_details, campaign_details
+from tap_tiktok_ads.emulator.details import (
+    ad_details,
+    adgroup_details,
+    buying_type,
+    campaign_details,
+)
 
 T = TypeVar("T")
 
@@ -36,7 +41,11 @@ GOALS = {
     "REACH": "REACH",
     "VIDEO_VIEWS": "SHOW",
     "ENGAGEMENT": "CLICK",
+    "RF_REACH": "REACH",
 }
+# Reservation campaigns every advertiser gets, after its auction ones: (rf_campaign_type, name).
+# The server's buying-type filter hides the TopView one unless asked for it alone.
+RESERVATIONS = (("STANDARD", "Reach & Frequency"), ("TOPVIEW", "TopView"))
 AUDIENCE_TYPES = (
     "Customer File Audience",
     "Engagement Audience",
@@ -85,6 +94,10 @@ class World:
         self._countries: dict[str, str] = {}
         for index in range(self.advertisers_count):
             self._add_advertiser(index)
+        # Drawn after every auction entity, so they leave a seed's other ids and times alone.
+        for advertiser in self.advertisers:
+            for rf_type, label in RESERVATIONS:
+                self._add_campaign(advertiser, self.campaigns_per_advertiser, (rf_type, label))
         self.index()
 
     # -- lookups --------------------------------------------------------------------------
@@ -119,16 +132,27 @@ class World:
     def advertiser(self, advertiser_id: str) -> dict[str, Any] | None:
         return self.by_id["advertisers"].get(advertiser_id)
 
+    def buying_type(self, row: dict[str, Any]) -> str:
+        """AUCTION, RESERVATION_RF or RESERVATION_TOP_VIEW: a campaign's, and its children's."""
+        return buying_type(self.by_id["campaigns"].get(row.get("campaign_id", ""), row))
+
+    def listed_by_default(self, row: dict[str, Any]) -> bool:
+        """Whether a ``/<entity>/get/`` without ``buying_types`` lists it: live and not TopView."""
+        return not self.is_deleted(row) and self.buying_type(row) != "RESERVATION_TOP_VIEW"
+
     @staticmethod
     def is_deleted(row: dict[str, Any]) -> bool:
         return str(row.get("secondary_status", "")).endswith("_DELETE")
 
     # -- changes --------------------------------------------------------------------------
 
-    def touch(self, kind: str, count: int, now: datetime) -> list[str]:
+    def touch(
+        self, kind: str, count: int, now: datetime, buying_type: str | None = None
+    ) -> list[str]:
         """Modify ``count`` live entities of each advertiser at ``now``; return their ids.
 
-        Smart+ ads are skipped: they have no ``modify_time`` to move.
+        Smart+ ads are skipped: they have no ``modify_time`` to move. ``buying_type`` limits
+        the choice to entities of that buying type.
         """
         table, id_key, name_key = TOUCHABLE[kind]
         self._touches += 1
@@ -137,7 +161,9 @@ class World:
             live = [
                 row
                 for row in self.rows(table, advertiser["advertiser_id"])
-                if not self.is_deleted(row) and "modify_time" in row
+                if not self.is_deleted(row)
+                and "modify_time" in row
+                and buying_type in (None, self.buying_type(row))
             ]
             for row in live[:count]:
                 self._edit(row, name_key, now)
@@ -214,17 +240,25 @@ class World:
         for number in range(self.audiences_per_advertiser):
             self._add_audience(advertiser, number)
 
-    def _add_campaign(self, advertiser: dict[str, Any], number: int) -> None:
+    def _add_campaign(
+        self,
+        advertiser: dict[str, Any],
+        number: int,
+        reservation: tuple[str, str] | None = None,
+    ) -> None:
+        """One campaign with its ad groups and ads; ``reservation`` is (rf_campaign_type, label)
+        for a Reach & Frequency or TopView campaign (one ad group, one ad, never deleted)."""
         history_start = self.now - timedelta(days=self.history_days)
         # Campaigns start in the first third of the history, so most ads deliver for weeks.
         created = self._moment(history_start, timedelta(days=max(self.history_days // 3, 1)))
-        objective = OBJECTIVES[number % len(OBJECTIVES)]
-        smart_plus = number % 5 == 1
-        deleted = number % 7 == 3
+        objective = "RF_REACH" if reservation else OBJECTIVES[number % len(OBJECTIVES)]
+        smart_plus = not reservation and number % 5 == 1
+        deleted = not reservation and number % 7 == 3
+        label = reservation[1] if reservation else objective.title()
         campaign = {
             "advertiser_id": advertiser["advertiser_id"],
             "campaign_id": self._new_id("17", 17),
-            "campaign_name": f"{self._rng.choice(PRODUCTS)} {objective.title()} #{number + 1}",
+            "campaign_name": f"{self._rng.choice(PRODUCTS)} {label} #{number + 1}",
             "campaign_type": "REGULAR_CAMPAIGN",
             "campaign_automation_type": "SMART_PLUS" if smart_plus else "MANUAL",
             "objective": "APP" if objective == "APP_PROMOTION" else "LANDING_PAGE",
@@ -244,8 +278,11 @@ class World:
             "modify_time": fmt(self._moment(created)),
         }
         campaign.update(campaign_details(campaign, self._pick))
+        if reservation:
+            campaign["rf_campaign_type"] = reservation[0]
+            campaign["budget_mode"] = "BUDGET_MODE_TOTAL"
         self.campaigns.append(campaign)
-        for group in range(self.adgroups_per_campaign):
+        for group in range(1 if reservation else self.adgroups_per_campaign):
             self._add_adgroup(campaign, group, deleted)
 
     def _add_adgroup(self, campaign: dict[str, Any], number: int, parent_deleted: bool) -> None:
@@ -294,7 +331,8 @@ class World:
         adgroup.update(adgroup_details(adgroup, campaign, country, self._pick))
         self.adgroups.append(adgroup)
         smart_plus = campaign["campaign_automation_type"] == "SMART_PLUS"
-        for ad_number in range(self.ads_per_adgroup):
+        reservation = campaign["objective_type"] == "RF_REACH"
+        for ad_number in range(1 if reservation else self.ads_per_adgroup):
             self._add_ad(adgroup, ad_number, deleted, smart_plus)
 
     def _add_ad(

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_tiktok_ads import schemas
+from tap_tiktok_ads.streams.shaping import RecordShaper
 
 if TYPE_CHECKING:
     from tap_tiktok_ads.client import TikTokClient
@@ -87,6 +89,18 @@ class TikTokStream(Stream):
 
 
 class EntitySchemaStream(TikTokStream):
-    """A stream whose JSON schema lives in ``schemas/<stream name>.json``."""
+    """A stream whose JSON schema lives in ``schemas/<stream name>.json``.
+
+    Every record is fitted to that schema (:class:`RecordShaper`): numbers sent for string
+    fields become strings, fields the schema lacks are left out with one warning each.
+    """
 
     schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS_DIR)  # type: ignore[assignment]
+
+    @override
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        if not hasattr(self, "_shaper"):
+            self._shaper = RecordShaper(self.name, self.schema, self.logger)
+        return self._shaper(row)

@@ -27,8 +27,9 @@ def emu() -> Iterator[Emulator]:
 
 
 def live(emu: Emulator, table: str, index: int = 0) -> list[dict]:
+    """The rows a listing without filters shows: live ones, TopView left out."""
     rows = emu.world.rows(table, advertiser(emu, index))
-    return [row for row in rows if not emu.world.is_deleted(row)]
+    return [row for row in rows if emu.world.listed_by_default(row)]
 
 
 # -- parameters and paging ---------------------------------------------------------------------
@@ -232,7 +233,12 @@ def test_deleted_campaigns_take_their_children_with_them(emu: Emulator) -> None:
         page_size=1000,
         filtering={"secondary_status": "ADGROUP_STATUS_ALL"},
     )
-    assert every["page_info"]["total_number"] == len(emu.world.rows("adgroups", advertiser(emu)))
+    shown_by_default = [
+        row
+        for row in emu.world.rows("adgroups", advertiser(emu))
+        if emu.world.buying_type(row) != "RESERVATION_TOP_VIEW"
+    ]
+    assert every["page_info"]["total_number"] == len(shown_by_default)
 
 
 def test_smart_plus_ads_lack_modify_time_and_modified_after_uses_create_time(
@@ -308,21 +314,46 @@ def test_id_filters_and_buying_types(emu: Emulator) -> None:
     assert groups
     assert {g["campaign_id"] for g in groups} == {campaign_id}
     top_view = {"buying_types": ["RESERVATION_TOP_VIEW"]}
-    account = advertiser(emu)
-    assert data(emu, "/campaign/get/", advertiser_id=account, filtering=top_view)["list"] == []
-    mixed = {"buying_types": ["RESERVATION_TOP_VIEW", "AUCTION"]}
-    assert call(emu, "/campaign/get/", advertiser_id=account, filtering=mixed)["code"] == 40002
     capped = call(
         emu, "/adgroup/get/", advertiser_id=advertiser(emu), filtering=top_view, page_size=101
     )
     assert capped["code"] == 40002
-    auction = data(
-        emu,
-        "/campaign/get/",
-        advertiser_id=advertiser(emu),
-        filtering={"buying_types": ["AUCTION"]},
-    )
-    assert auction["page_info"]["total_number"] == len(live(emu, "campaigns"))
+
+
+@pytest.mark.parametrize(
+    ("path", "table", "id_key"),
+    [
+        ("/campaign/get/", "campaigns", "campaign_id"),
+        ("/adgroup/get/", "adgroups", "adgroup_id"),
+        ("/ad/get/", "ads", "ad_id"),
+    ],
+)
+def test_top_view_is_listed_only_when_asked_for_alone(
+    emu: Emulator, path: str, table: str, id_key: str
+) -> None:
+    account = advertiser(emu)
+    world = emu.world
+    by_type: dict[str, set[str]] = {}
+    for row in world.rows(table, account):
+        if not world.is_deleted(row):
+            by_type.setdefault(world.buying_type(row), set()).add(row[id_key])
+    assert set(by_type) == {"AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW"}
+    assert len(by_type["RESERVATION_TOP_VIEW"]) == 1  # one per advertiser and level
+
+    def listed(**filtering: object) -> set[str]:
+        rows = data(emu, path, advertiser_id=account, page_size=100, filtering=filtering)["list"]
+        return {row[id_key] for row in rows}
+
+    assert listed() == by_type["AUCTION"] | by_type["RESERVATION_RF"]
+    for kind, ids in by_type.items():
+        assert listed(buying_types=[kind]) == ids
+    assert listed(buying_types=["AUCTION", "RESERVATION_RF"]) == listed()
+    for mixed in (["RESERVATION_TOP_VIEW", "AUCTION"], ["RESERVATION_RF", "RESERVATION_TOP_VIEW"]):
+        refused = call(emu, path, advertiser_id=account, filtering={"buying_types": mixed})
+        assert refused["code"] == 40002
+        assert "RESERVATION_TOP_VIEW" in refused["message"]
+    unknown = call(emu, path, advertiser_id=account, filtering={"buying_types": ["AUCTIONS"]})
+    assert unknown["code"] == 40002
 
 
 # -- audiences ---------------------------------------------------------------------------------
@@ -379,7 +410,10 @@ def test_large_worlds_build_quickly() -> None:
     big = Emulator(seed=1, advertisers=1, campaigns=10, adgroups=10, ads=20, today=EMULATOR_TODAY)
     wide = Emulator(seed=1, advertisers=20, campaigns=5, adgroups=4, ads=5, today=EMULATOR_TODAY)
     elapsed = time.perf_counter() - started
-    assert (len(big.world.ads), len(wide.world.ads)) == (2000, 2000)
+    for world, advertisers in ((big.world, 1), (wide.world, 20)):
+        auction = [ad for ad in world.ads if world.buying_type(ad) == "AUCTION"]
+        assert len(auction) == 2000
+        assert len(world.ads) - len(auction) == 2 * advertisers  # one R&F, one TopView ad each
     assert elapsed < 1.5
     for emulator in (big, wide):
         emulator.stop()

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import jsonschema
+import pytest
 
 from tap_tiktok_ads.emulator import Emulator
 from tests.conftest import (
@@ -174,3 +175,124 @@ def test_numeric_ids_become_strings() -> None:
     record = to_record({"ad_id": "1", "page_id": 7123, "create_time": "2026-01-01 00:00:00"}, "9")
     assert record["page_id"] == "7123"
     assert record["advertiser_id"] == "9"
+
+
+# -- buying types: TopView and Reach & Frequency -------------------------------------------------
+
+ENTITY_TABLES = (
+    ("campaigns", "campaigns", "campaign_id", "/campaign/get/"),
+    ("ad_groups", "adgroups", "adgroup_id", "/adgroup/get/"),
+    ("ads", "ads", "ad_id", "/ad/get/"),
+)
+TOP_VIEW = "RESERVATION_TOP_VIEW"
+
+
+def test_every_buying_type_arrives_once_and_says_which_it_is(emulator: Emulator) -> None:
+    run = sync_entities(emulator)
+    world = emulator.world
+    for stream, kind, id_field, _ in ENTITY_TABLES:
+        records = run.records[stream]
+        ids = [r[id_field] for r in records]
+        assert len(ids) == len(set(ids)), f"{stream}: a row arrived twice"
+        expected = {
+            row[id_field]: world.buying_type(row)
+            for row in getattr(world, kind)
+            if not world.is_deleted(row)
+        }
+        assert {r[id_field]: r["buying_type"] for r in records} == expected
+        assert set(expected.values()) == {"AUCTION", "RESERVATION_RF", TOP_VIEW}
+
+
+def test_one_listing_per_buying_type_and_advertiser(emulator: Emulator) -> None:
+    """Each listing fits one page here: three requests per advertiser and endpoint, no more."""
+    emulator.clear_requests()
+    sync_entities(emulator, include_deleted=True)
+    advertisers = {a["advertiser_id"] for a in emulator.world.advertisers}
+    for _, _, _, path in ENTITY_TABLES:
+        calls = [r["params"] for r in emulator.requests() if r["path"] == path]
+        asked = sorted(
+            (params["advertiser_id"], tuple(params["filtering"]["buying_types"]))
+            for params in calls
+        )
+        assert asked == sorted(
+            (advertiser_id, (kind,))
+            for advertiser_id in advertisers
+            for kind in ("AUCTION", "RESERVATION_RF", TOP_VIEW)
+        )
+        for params in calls:  # include_deleted shares the filtering object
+            assert params["filtering"]["primary_status"] == "STATUS_ALL"
+            if params["filtering"]["buying_types"] == [TOP_VIEW]:
+                assert int(params["page_size"]) <= 100
+
+
+def test_incremental_runs_keep_top_view_and_per_advertiser_bookmarks() -> None:
+    with Emulator(seed=6, advertisers=2, today=EMULATOR_TODAY) as emu:
+        first = sync_entities(emu)
+        emu.set_now(emu.now + timedelta(hours=5))
+        touched = {
+            stream: set(emu.touch(kind.rstrip("s"), count=1, buying_type=TOP_VIEW))
+            for stream, kind, _, _ in ENTITY_TABLES
+        }
+        second = sync_entities(emu, state=first.final_state)
+        moved = emu.now.strftime("%Y-%m-%dT%H:%M:%S")
+        for stream, _, id_field, _ in ENTITY_TABLES:
+            records = second.records[stream]
+            assert touched[stream] <= {r[id_field] for r in records}, stream
+            assert all(
+                r["buying_type"] == TOP_VIEW for r in records if r[id_field] in touched[stream]
+            )
+            partitions = second.final_state["bookmarks"][stream]["partitions"]
+            assert len(partitions) == 2
+            for partition in partitions:
+                assert str(partition["replication_key_value"]).startswith(moved), stream
+
+
+# -- every field TikTok sends --------------------------------------------------------------------
+
+DERIVED = {"is_deleted", "buying_type"}
+
+
+def test_full_bodies_arrive_whole_with_ids_in_lists_as_strings(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = sync_entities(emulator, include_deleted=True)
+    world = emulator.world
+    for stream, kind, id_field, _ in ENTITY_TABLES:
+        sent = {row[id_field]: row for row in getattr(world, kind)}
+        for record in run.records[stream]:
+            row = sent[record[id_field]]
+            assert set(record) - DERIVED == set(row) | {"modify_time"}, stream
+    groups = run.records["ad_groups"]
+    sent_as_numbers = [row for row in world.adgroups if isinstance(row["location_ids"][0], int)]
+    assert sent_as_numbers, "the emulator should send location ids as numbers, like TikTok"
+    for record in groups:
+        for name in ("location_ids", "interest_category_ids"):
+            assert record[name], name
+            assert all(isinstance(v, str) for v in record[name]), name
+        assert record["category_id"] == "0"
+    pixels = [r["tracking_pixel_id"] for r in run.records["ads"] if r["tracking_pixel_id"]]
+    assert pixels
+    assert all(isinstance(p, str) and p.isdigit() for p in pixels)
+    dropped = [r for r in caplog.records if "schema" in r.getMessage() and r.levelno >= 30]
+    assert not dropped, dropped[0].getMessage()
+
+
+def test_unknown_fields_are_left_out_with_one_warning_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with Emulator(seed=8, advertisers=2, today=EMULATOR_TODAY) as emu:
+        for row in emu.world.adgroups:  # before any request: the emulator caches answers
+            row["brand_new_setting"] = "ON"
+            row["targeting_expansion"] = {"expansion_enabled": True, "expansion_scope": "WIDE"}
+        run = sync_entities(emu)
+    records = run.records["ad_groups"]
+    assert len(records) > 2
+    assert all("brand_new_setting" not in r for r in records)
+    # Nested objects stay open in the schemas: a new key inside one is kept as it came.
+    assert all(r["targeting_expansion"]["expansion_scope"] == "WIDE" for r in records)
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= 30]
+    named = [m for m in messages if "brand_new_setting" in m]
+    assert len(named) == 1, named
+    assert "ad_groups" in named[0]
+    assert not [m for m in messages if "expansion_scope" in m]
+    assert not [m for m in messages if "not found in catalog schema" in m]
