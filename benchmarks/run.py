@@ -137,13 +137,19 @@ def minimum_requests(s: Scenario, streams: list[str]) -> int:
             rows = engine.query(params, NOW)["page_info"]["total_number"]
             total += max(1, math.ceil(rows / 1000))
         if "campaigns" in streams:
+            # One listing per buying type: TopView is listed only when asked for alone.
             for kind in ("campaigns", "adgroups", "ads"):
-                live = [
-                    r
-                    for r in world.rows(kind, advertiser["advertiser_id"])
-                    if not world.is_deleted(r)
-                ]
-                total += max(1, math.ceil(len(live) / 1000))
+                for buying_type, page_size in (
+                    ("AUCTION", 1000),
+                    ("RESERVATION_RF", 1000),
+                    ("RESERVATION_TOP_VIEW", 100),
+                ):
+                    live = [
+                        r
+                        for r in world.rows(kind, advertiser["advertiser_id"])
+                        if not world.is_deleted(r) and world.buying_type(r) == buying_type
+                    ]
+                    total += max(1, math.ceil(len(live) / page_size))
     if "advertisers" in streams:
         total += math.ceil(s.advertisers / 100)
     return total
