@@ -62,14 +62,10 @@ class EntityStream(EntitySchemaStream):
         advertiser_id = str(context["advertiser_id"])
         params = self.request_params(advertiser_id, self.bookmark(context))
         rows: dict[Any, dict[str, Any]] = {}
-        for buying_type in BUYING_TYPES:
-            filtering = {**params.get("filtering", {}), "buying_types": [buying_type]}
-            page_size = self.settings.page_size
-            if buying_type == TOP_VIEW:
-                page_size = min(page_size, TOP_VIEW_MAX_PAGE_SIZE)
+        for buying_type, query, page_size in by_buying_type(params, self.settings.page_size):
             pages = self.client.get_pages(
                 self.path,
-                {**params, "filtering": filtering},
+                query,
                 page_size=page_size,
                 advertiser_id=advertiser_id,
                 key=lambda row: row.get(self.id_field),
@@ -133,6 +129,23 @@ class AdsStream(EntityStream):
     path = "/ad/get/"
     id_field = "ad_id"
     server_side_modified_filter = True
+
+
+def by_buying_type(params: dict[str, Any], page_size: int) -> list[tuple[str, dict[str, Any], int]]:
+    """(buying type, params, page size) of the listings that together show every entity.
+
+    For any reader of ``/campaign/get/``, ``/adgroup/get/`` or ``/ad/get/`` that must miss
+    nothing: each listing asks for one buying type, inside the ``filtering`` already set.
+    """
+    filtering = params.get("filtering") or {}
+    return [
+        (
+            buying_type,
+            {**params, "filtering": {**filtering, "buying_types": [buying_type]}},
+            min(page_size, TOP_VIEW_MAX_PAGE_SIZE) if buying_type == TOP_VIEW else page_size,
+        )
+        for buying_type in BUYING_TYPES
+    ]
 
 
 def to_record(row: dict[str, Any], advertiser_id: str) -> dict[str, Any]:
