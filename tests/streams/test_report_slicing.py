@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tap_tiktok_ads.emulator import Emulator
+from tap_tiktok_ads.emulator.reports import ReportError
 from tap_tiktok_ads.errors import TapTikTokAdsError
 from tap_tiktok_ads.streams.report_slicing import join_on_dimensions, metric_groups
 from tap_tiktok_ads.tap import TapTikTokAds
@@ -292,3 +293,21 @@ def test_join_keeps_rows_missing_from_a_group() -> None:
         row("2", spend="2.00", clicks="5"),
         row("3", clicks="7"),
     ]
+
+
+def test_a_window_halved_after_some_pages_emits_no_row_twice() -> None:
+    """TikTok refuses page 2 as too large (40067): the halves skip rows already emitted."""
+    with world(**CAMPAIGN_SLICES) as emu:
+        answer = emu.reports.query
+        refused = Counter[str]()
+
+        def too_large_on_page_two(params: dict[str, Any], now: Any) -> Any:
+            if params.get("page") == "2" and not refused["done"]:
+                refused["done"] += 1
+                raise ReportError(40067, "Your query is too large, please reduce the query size")
+            return answer(params, now)
+
+        emu.reports.query = too_large_on_page_two  # type: ignore[method-assign]
+        run = sync(emu, page_size=20, max_concurrent_requests=1)
+    assert refused["done"] == 1
+    assert keyed(run.records[AD_DAILY]) == reference_records(CAMPAIGN_SLICES)
