@@ -3,7 +3,9 @@
 Each advertiser is a partition. A run covers the selected dates in the advertiser's own time
 zone, starting no earlier than ``bookmark - attribution_window_days`` so that revised
 conversions are read again; the window is cut into requests TikTok accepts (30 days daily,
-1 day hourly) and the bookmark moves only after a whole window has been emitted.
+1 day hourly) and the bookmark moves only after a whole window has been emitted. Within a
+window, large metric selections are read in groups and capped ad reports by campaign or ad
+group (``report_slicing``); either way each row is emitted once.
 """
 
 from __future__ import annotations
