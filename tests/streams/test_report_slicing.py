@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from tap_tiktok_ads.client import AdsCappedError, TikTokClient
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.emulator.reports import ReportError
 from tap_tiktok_ads.errors import TapTikTokAdsError
@@ -311,3 +312,21 @@ def test_a_window_halved_after_some_pages_emits_no_row_twice() -> None:
         run = sync(emu, page_size=20, max_concurrent_requests=1)
     assert refused["done"] == 1
     assert keyed(run.records[AD_DAILY]) == reference_records(CAMPAIGN_SLICES)
+
+
+def test_the_client_never_hands_out_a_capped_page() -> None:
+    with world(ad_cap=5, campaigns=1, adgroups=2, ads=4) as emu:
+        client = TikTokClient(access_token=emu.access_token, api_url=emu.base_url)
+        params = {
+            "advertiser_id": emu.world.advertisers[0]["advertiser_id"],
+            "report_type": "BASIC",
+            "data_level": "AUCTION_AD",
+            "dimensions": ["ad_id"],
+            "metrics": ["spend"],
+            "start_date": "2026-11-01",
+            "end_date": "2026-11-10",
+        }
+        with pytest.raises(AdsCappedError, match="top 20k"):
+            client.get(REPORT_PATH, params)
+        by_campaign = {"data_level": "AUCTION_CAMPAIGN", "dimensions": ["campaign_id"]}
+        assert client.get(REPORT_PATH, {**params, **by_campaign})["list"]
