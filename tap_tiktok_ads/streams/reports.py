@@ -262,6 +262,9 @@ class ReportStream(TikTokStream):
                 include_deleted=self.settings.include_deleted,
                 page_size=self.settings.page_size,
             )
+            if not campaigns:  # nothing to slice by: the rows past the cap would be lost
+                capped.add_context("no campaign listed")
+                raise capped.add_context(f"stream {self.name}") from None
             for batch in batches(campaigns, CAMPAIGNS_PER_SLICE):
                 yield from self._slice(
                     params, advertiser_id, "campaign_ids", batch, groups, emitted

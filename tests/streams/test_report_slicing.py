@@ -330,3 +330,13 @@ def test_the_client_never_hands_out_a_capped_page() -> None:
             client.get(REPORT_PATH, params)
         by_campaign = {"data_level": "AUCTION_CAMPAIGN", "dimensions": ["campaign_id"]}
         assert client.get(REPORT_PATH, {**params, **by_campaign})["list"]
+
+
+def test_a_capped_report_with_no_campaign_listed_fails_the_run() -> None:
+    with world(ad_cap=30, **CAMPAIGN_SLICES) as emu:
+        # /campaign/get/ lists nothing; the report still covers every ad.
+        emu.world.rows("campaigns", emu.world.advertisers[0]["advertiser_id"]).clear()
+        config = tap_config(emu, **WINDOW)
+        catalog = catalog_selecting(config, {AD_DAILY: METRICS})
+        with pytest.raises(TapTikTokAdsError, match=f"{AD_DAILY}.*no campaign listed"):
+            run_tap(config, catalog=catalog)
