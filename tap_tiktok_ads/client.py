@@ -34,6 +34,8 @@ RATE_LIMIT_CODES = frozenset({40100, 40132, 40133, 40016, 61000})
 # Transient server-side or task states that a later identical request may pass.
 TRANSIENT_CODES = frozenset({40200, 40201, 40202, 40700, 50000, 50002, 60001})
 QUERY_TOO_LARGE_CODE = 40067
+# Sent by /report/integrated/get/ when it answered for the newest 20,000 ads only.
+ADS_THROTTLE_HEADER = "X-Tt-Ads-Throttle"
 MAX_PAGING_RESTARTS = 3
 # TikTok penalises repeating a request that timed out: at most this many retries of it.
 MAX_TIMEOUT_RETRIES = 2
@@ -128,6 +130,14 @@ class FatalAPIError(TikTokAPIError):
 
 class QueryTooLargeError(FatalAPIError):
     """Code 40067: the caller should ask for a smaller date window."""
+
+
+class AdsCappedError(TikTokAPIError):
+    """TikTok answered for the newest 20,000 ads only (``X-Tt-Ads-Throttle``).
+
+    Raised instead of handing out the truncated page, so no caller can drop rows unknowingly;
+    the caller asks again in narrower slices (campaign or ad group id filters).
+    """
 
 
 class RedactSecrets(logging.Filter):
@@ -453,6 +463,9 @@ class TikTokClient:
             raise RetriableAPIError("response is not a TikTok envelope", **context)
         code = int(body["code"])
         if code == 0:
+            capped = response.headers.get(ADS_THROTTLE_HEADER)
+            if capped:
+                raise AdsCappedError(self.redact(capped), **context)
             return body.get("data") or {}
         raise self._error_for(code, body, context)
 

@@ -20,6 +20,7 @@ from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.reports.definitions import (
     ReportDefinition,
     custom_reports,
+    deprecated_service_type_warning,
     predefined_reports,
 )
 from tap_tiktok_ads.settings import Settings, config_schema
@@ -156,7 +157,11 @@ class TapTikTokAds(Tap):
     def report_definitions(self) -> list[ReportDefinition]:
         predefined = predefined_reports()
         taken = [stream.name for stream in ENTITY_STREAMS] + [r.name for r in predefined]
-        return predefined + custom_reports(self.config.get("custom_reports"), taken)
+        definitions = predefined + custom_reports(self.config.get("custom_reports"), taken)
+        warning = deprecated_service_type_warning(definitions, self.settings.service_type)
+        if warning:
+            self.logger.warning("%s", warning)
+        return definitions
 
     def discover_streams(self) -> list[Stream]:
         streams: list[Stream] = [stream_class(tap=self) for stream_class in ENTITY_STREAMS]

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from tap_tiktok_ads.emulator import Emulator, Faults
 from tap_tiktok_ads.emulator.faults import KINDS
+from tap_tiktok_ads.emulator.reports import AD_CAP
 
 
 def parse_fault(text: str) -> tuple[str, float]:
@@ -21,6 +22,13 @@ def parse_fault(text: str) -> tuple[str, float]:
     if kind not in KINDS or not rate:
         raise argparse.ArgumentTypeError(f"use KIND=RATE with KIND one of {', '.join(KINDS)}")
     return kind, float(rate)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,6 +52,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--fault", type=parse_fault, action="append", default=[], metavar="KIND=RATE")
     p.add_argument("--fault-seed", type=int, default=0)
     p.add_argument("--too-large-days", type=int, help="answer 40067 for longer report spans")
+    p.add_argument(
+        "--ad-cap",
+        type=_positive,
+        default=AD_CAP,
+        help="ad-level reports covering this many ads or more answer for the newest ones only, "
+        "with the X-Tt-Ads-Throttle header (TikTok: 20000)",
+    )
     p.add_argument(
         "--response-cache",
         type=int,
@@ -73,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         faults=Faults(rates=dict(args.fault), seed=args.fault_seed),
         too_large_days=args.too_large_days,
         response_cache=args.response_cache,
+        ad_cap=args.ad_cap,
         host=args.host,
         port=args.port,
     )

@@ -93,12 +93,33 @@ def split(total: int, weights: Sequence[int]) -> list[int]:
     return shares
 
 
+# TikTok's own words in the header of a report it cut to the newest ads.
+ADS_THROTTLE_HEADER = "X-Tt-Ads-Throttle"
+ADS_THROTTLE_MESSAGE = (
+    "Number of ad ids is equal or more than 20k, only return the top 20k id's results, "
+    "sorting by create time desc order."
+)
+AD_CAP = 20_000
+
+
+class ReportAnswer(dict[str, Any]):
+    """``data`` of a report page, plus the HTTP headers TikTok sends with it."""
+
+    def __init__(self, data: dict[str, Any], headers: dict[str, str]) -> None:
+        super().__init__(data)
+        self.headers = headers
+
+
 class ReportEngine:
-    def __init__(self, world: World, seed: int) -> None:
+    def __init__(self, world: World, seed: int, ad_cap: int = AD_CAP) -> None:
         self.world = world
         self.seed = seed
+        # An ad-level query covering this many ads or more answers for the newest ones only.
+        self.ad_cap = ad_cap
         self._days: OrderedDict[tuple[str, date, date], DayValues] = OrderedDict()
-        self._queries: OrderedDict[tuple[Any, ...], list[tuple[Any, ...]]] = OrderedDict()
+        self._queries: OrderedDict[tuple[Any, ...], tuple[list[tuple[Any, ...]], bool]] = (
+            OrderedDict()
+        )
         self._created: dict[str, date] = {}
         self._formatters: dict[str, Formatter] = {}
         self._combo_cache: dict[tuple[Any, ...], tuple[tuple[str, ...], ...]] = {}
@@ -139,10 +160,12 @@ class ReportEngine:
             selection,
             local_now.replace(minute=0, second=0, microsecond=0),
         )
-        keys = self._row_keys(key, advertiser, row_level, dimensions, days, selection, local_now)
+        keys, capped = self._row_keys(
+            key, advertiser, row_level, dimensions, days, selection, local_now
+        )
         chunk = keys[(page - 1) * page_size : page * page_size]
         rows = [self._row(k, row_level, dimensions, metrics, local_now) for k in chunk]
-        return {
+        data = {
             "list": rows,
             "page_info": {
                 "page": page,
@@ -151,6 +174,7 @@ class ReportEngine:
                 "total_page": -(-len(keys) // page_size),
             },
         }
+        return ReportAnswer(data, {ADS_THROTTLE_HEADER: ADS_THROTTLE_MESSAGE} if capped else {})
 
     def _level(self, params: dict[str, Any]) -> DataLevel:
         try:
@@ -287,7 +311,9 @@ class ReportEngine:
         days: list[date],
         selection: Selection,
         local_now: datetime,
-    ) -> list[tuple[Any, ...]]:
+    ) -> tuple[list[tuple[Any, ...]], bool]:
+        """The query's row keys, and whether they were cut to the newest ``ad_cap`` ads."""
+        cache_key = (*cache_key, self.ad_cap)
         cached = self._queries.get(cache_key)
         if cached is not None:
             return cached
@@ -310,10 +336,20 @@ class ReportEngine:
                         continue
                     for bucket in range(len(buckets)) if buckets else [None]:
                         keys.append((entity, tuple(span), hour, bucket))
-        self._queries[cache_key] = keys
+        answer = self._newest_ads_only(keys) if level == "ad" else (keys, False)
+        self._queries[cache_key] = answer
         while len(self._queries) > 32:
             self._queries.popitem(last=False)
-        return keys
+        return answer
+
+    def _newest_ads_only(self, keys: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], bool]:
+        """TikTok's cap: from ``ad_cap`` ads on, only the newest ``ad_cap`` ads' rows."""
+        ads = {key[0]["ad_id"]: key[0] for key in keys}
+        if len(ads) < self.ad_cap:
+            return keys, False
+        newest = sorted(ads.values(), key=lambda ad: (ad["create_time"], ad["ad_id"]))
+        kept = {ad["ad_id"] for ad in newest[-self.ad_cap :]}
+        return [key for key in keys if key[0]["ad_id"] in kept], True
 
     @staticmethod
     def _hours(day: date | None, local_now: datetime) -> list[int]:

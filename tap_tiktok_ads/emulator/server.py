@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 from tap_tiktok_ads.emulator.faults import CODE_MESSAGES, HTTP_KINDS, Faults, QpsLimiter, Script
-from tap_tiktok_ads.emulator.reports import ReportEngine
+from tap_tiktok_ads.emulator.reports import AD_CAP, ReportEngine
 from tap_tiktok_ads.emulator.routes import (
     AUTH_CODE_LIFETIME,
     NO_TOKEN_PATHS,
@@ -58,6 +58,9 @@ JSON_PARAMS = frozenset(
     }
 )
 SECRET_PARAMS = frozenset({"secret", "auth_code", "access_token", "code"})
+# Longest request line (method, URL, version) the front end accepts; longer ones get HTTP 414,
+# as TikTok's front end may answer a report that asks for every metric at once.
+MAX_REQUEST_LINE = 8 * 1024
 MISSING_TOKEN = "Access token is null, you should set it in http header with key Access-Token."
 INVALID_TOKEN = "The access token is invalid or has been revoked."
 
@@ -91,6 +94,7 @@ class Emulator:
         too_large_days: int | None = None,
         forbidden_advertisers: tuple[str, ...] | list[str] = (),
         response_cache: int = 0,
+        ad_cap: int = AD_CAP,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -105,7 +109,7 @@ class Emulator:
             history_days=history_days,
             now=self.now,
         )
-        self.reports = ReportEngine(self.world, seed)
+        self.reports = ReportEngine(self.world, seed, ad_cap=ad_cap)
         self.access_token = access_token
         self.app_id = app_id
         self.secret = secret
@@ -228,6 +232,8 @@ class Emulator:
             self.faults = Faults(rates=dict(rates), seed=int(settings.get("fault_seed", 0)))
         if "too_large_days" in settings:
             self.too_large_days = settings["too_large_days"]
+        if "ad_cap" in settings:
+            self.reports.ad_cap = int(settings["ad_cap"] or AD_CAP)
 
     # -- API ------------------------------------------------------------------------------
 
@@ -350,7 +356,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         url = urlparse(self.path)
-        if url.path.startswith(CONTROL_PREFIX):
+        if len(self.requestline) > MAX_REQUEST_LINE:
+            self._refuse_long_request(method, url.path)
+        elif url.path.startswith(CONTROL_PREFIX):
             self._control(method, url.path.removeprefix(CONTROL_PREFIX))
         elif url.path.rstrip("/") == "/portal/auth":
             self._portal(url.query)
@@ -358,6 +366,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._api(method, normalise(url.path), url.query)
         else:
             self._send(404, b"page not found", "text/plain")
+
+    def _refuse_long_request(self, method: str, path: str) -> None:
+        """HTTP 414 from the front end: no envelope, nothing parsed (logged for tests)."""
+        entry = _log_entry(method, normalise(path))
+        entry["http_status"] = 414
+        self.emulator.record(entry)
+        self._send(414, b"<html><body>414 Request-URI Too Large</body></html>", "text/html")
 
     # -- API requests ---------------------------------------------------------------------
 
@@ -412,8 +427,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if fault == "empty_page" and isinstance(data, dict) and "page_info" in data:
             entry["fault"] = fault
             data = {**data, "list": []}
-        body = self._send_envelope(0, "OK", data, entry)
-        if cacheable:
+        headers = getattr(data, "headers", None) or {}
+        body = self._send_envelope(0, "OK", data, entry, headers)
+        if cacheable and not headers:
             emu._responses[key] = body
             while len(emu._responses) > emu.response_cache_size:
                 emu._responses.popitem(last=False)
@@ -462,17 +478,30 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             raise ApiError(40002, "The request body must be a JSON object")
         return body
 
-    def _send_envelope(self, code: int, message: str, data: Any, entry: dict[str, Any]) -> bytes:
+    def _send_envelope(
+        self,
+        code: int,
+        message: str,
+        data: Any,
+        entry: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> bytes:
         entry["code"] = code
+        if headers:
+            entry["headers"] = dict(headers)
         self.emulator.record(entry)
         body = self.emulator.envelope(code, message, data)
-        self._send(200, body, "application/json")
+        self._send(200, body, "application/json", headers)
         return body
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

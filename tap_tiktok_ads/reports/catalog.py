@@ -669,8 +669,8 @@ def validate_report_definition(
     """
     problems = _dimension_problems(report_type, level, dimensions, granularity)
     problems += _metric_problems(report_type, level, metrics, granularity)
-    if report_type == "AUDIENCE" and granularity != "daily":
-        problems.append(f"AUDIENCE reports are daily only, not {granularity}")
+    if report_type == "AUDIENCE" and granularity == "hourly":
+        problems.append("AUDIENCE reports have no hourly breakdown (daily or lifetime only)")
     return problems
 
 
@@ -689,7 +689,9 @@ def _dimension_problems(
             problems.append(
                 f"only one audience dimension per report (age+gender excepted): {audience}"
             )
-    if granularity == "lifetime" and breakdowns:
+    # BASIC lifetime is `query_lifetime`, which takes ID dimensions only. An AUDIENCE "lifetime"
+    # report is totals over a date range without a time dimension, which TikTok serves.
+    if granularity == "lifetime" and breakdowns and report_type == "BASIC":
         problems.append(f"lifetime reports take no dimensions besides the ID: {breakdowns}")
     return problems
 

@@ -28,6 +28,10 @@ from tap_tiktok_ads.reports.catalog import (
 TIME_DIMENSION = {"daily": "stat_time_day", "hourly": "stat_time_hour", "lifetime": None}
 # Largest date span TikTok accepts per request, by granularity (reference §5).
 MAX_WINDOW_DAYS = {"daily": 30, "hourly": 1}
+# Longest span TikTok accepts without a time dimension. AUDIENCE reports have no
+# `query_lifetime`, so a lifetime AUDIENCE report covers this many days up to today.
+UNDATED_SPAN_DAYS = 365
+DEPRECATED_SERVICE_TYPE = "RESERVATION"
 AUDIENCE_BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "age_gender": ("age", "gender"),
     "country": ("country_code",),
@@ -70,6 +74,11 @@ class ReportDefinition:
     def is_lifetime(self) -> bool:
         return self.granularity == "lifetime"
 
+    @property
+    def queries_lifetime(self) -> bool:
+        """True when TikTok is asked for ``query_lifetime`` (BASIC only) instead of dates."""
+        return self.is_lifetime and self.report_type == "BASIC"
+
     def available_metrics(self) -> list[Metric]:
         """The metrics this stream offers, in catalog order."""
         allowed = metrics_for(self.report_type, self.level, self.granularity)
@@ -92,6 +101,23 @@ def predefined_reports() -> list[ReportDefinition]:
         for breakdown, dims in AUDIENCE_BREAKDOWNS.items()
     ]
     return reports
+
+
+def deprecated_service_type_warning(
+    definitions: Sequence[ReportDefinition], default_service_type: str
+) -> str | None:
+    """One line naming where the deprecated ``service_type`` RESERVATION is used, if anywhere."""
+    if default_service_type == DEPRECATED_SERVICE_TYPE:
+        where = "the `service_type` setting"
+    else:
+        names = [d.name for d in definitions if d.service_type == DEPRECATED_SERVICE_TYPE]
+        if not names:
+            return None
+        where = f"custom report(s) {', '.join(names)}"
+    return (
+        f"service_type {DEPRECATED_SERVICE_TYPE} ({where}) is deprecated by TikTok for reports "
+        "and may be refused or incomplete; it is still sent as configured (AUCTION is current)"
+    )
 
 
 def custom_reports(items: Any, taken_names: Sequence[str]) -> list[ReportDefinition]:

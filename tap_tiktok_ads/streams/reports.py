@@ -3,14 +3,16 @@
 Each advertiser is a partition. A run covers the selected dates in the advertiser's own time
 zone, starting no earlier than ``bookmark - attribution_window_days`` so that revised
 conversions are read again; the window is cut into requests TikTok accepts (30 days daily,
-1 day hourly) and the bookmark moves only after a whole window has been emitted.
+1 day hourly) and the bookmark moves only after a whole window has been emitted. Within a
+window, large metric selections are read in groups and capped ad reports by campaign or ad
+group (``report_slicing``); either way each row is emitted once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -18,6 +20,7 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import MetadataMapping, RecordMessage
 
 from tap_tiktok_ads.client import (
+    AdsCappedError,
     FatalAPIError,
     QueryTooLargeError,
     RequestTimeoutError,
@@ -25,9 +28,25 @@ from tap_tiktok_ads.client import (
 )
 from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
 from tap_tiktok_ads.reports.catalog import Metric, api_data_level
-from tap_tiktok_ads.reports.definitions import MAX_WINDOW_DAYS, ReportDefinition
+from tap_tiktok_ads.reports.definitions import (
+    MAX_WINDOW_DAYS,
+    UNDATED_SPAN_DAYS,
+    ReportDefinition,
+)
 from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
 from tap_tiktok_ads.streams.base import TikTokStream
+from tap_tiktok_ads.streams.report_slicing import (
+    ADGROUPS_PER_SLICE,
+    CAMPAIGNS_PER_SLICE,
+    Slice,
+    batches,
+    join_on_dimensions,
+    list_adgroups,
+    list_campaigns,
+    metric_groups,
+    split_in_two,
+    with_id_filter,
+)
 
 REPORT_PATH = "/report/integrated/get/"
 INVALID_PARAMETERS_CODE = 40002
@@ -101,9 +120,11 @@ class ReportStream(TikTokStream):
         timezone = self.tiktok_tap.advertiser_timezone(advertiser_id)
         metrics = self.selected_metrics()
         builder = RecordBuilder(self.definition, metrics, timezone)
-        base = self.base_params(advertiser_id, metrics)
+        groups = metric_groups([m.name for m in metrics], self.settings.max_metrics_per_request)
+        base = self.base_params(advertiser_id, groups[0])
         if self.definition.is_lifetime:
-            for row in self.fetch(base, advertiser_id):
+            params = self.lifetime_params(base, today_in(timezone, self.client.now()))
+            for row in self.fetch(params, advertiser_id, groups=groups):
                 yield builder.build(row, advertiser_id)
             return
         windows = self.windows(context, today_in(timezone, self.client.now()))
@@ -121,7 +142,7 @@ class ReportStream(TikTokStream):
                     )
             count = 0
             first = ahead.pop(index)
-            for row in self.fetch_window(base, advertiser_id, start, end, first):
+            for row in self.fetch_window(base, advertiser_id, start, end, first, groups=groups):
                 count += 1
                 yield builder.build(row, advertiser_id)
             self.logger.info(
@@ -137,7 +158,8 @@ class ReportStream(TikTokStream):
         size = min(self.settings.report_window_days, MAX_WINDOW_DAYS[self.definition.granularity])
         return split_windows(first, last, size)
 
-    def base_params(self, advertiser_id: str, metrics: list[Metric]) -> dict[str, Any]:
+    def base_params(self, advertiser_id: str, metrics: list[str]) -> dict[str, Any]:
+        """The query of one advertiser, asking for ``metrics`` (the first metric group)."""
         definition = self.definition
         service_type = definition.service_type or self.settings.service_type
         params: dict[str, Any] = {
@@ -145,11 +167,11 @@ class ReportStream(TikTokStream):
             "report_type": definition.report_type,
             "data_level": api_data_level(definition.level, service_type),
             "dimensions": list(definition.dimensions),
-            "metrics": [metric.name for metric in metrics],
+            "metrics": list(metrics),
         }
         if definition.report_type == "BASIC":
             params["service_type"] = service_type
-        if definition.is_lifetime:
+        if definition.queries_lifetime:
             params["query_lifetime"] = True
         status_field = STATUS_FILTER_FIELD.get(definition.level)
         if self.settings.include_deleted and status_field:
@@ -157,6 +179,14 @@ class ReportStream(TikTokStream):
                 {"field_name": status_field, "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}
             ]
         return params
+
+    def lifetime_params(self, base: dict[str, Any], today: date) -> dict[str, Any]:
+        """BASIC asks for ``query_lifetime``; AUDIENCE has none, so it covers the longest span
+        TikTok takes without a time dimension, up to today."""
+        if self.definition.queries_lifetime:
+            return base
+        first = today - timedelta(days=UNDATED_SPAN_DAYS - 1)
+        return {**base, "start_date": first.isoformat(), "end_date": today.isoformat()}
 
     def page_params(self, base: dict[str, Any], start: date, end: date) -> dict[str, Any]:
         """Page 1 of a window, exactly as :meth:`fetch` asks for it."""
@@ -175,15 +205,20 @@ class ReportStream(TikTokStream):
         start: date,
         end: date,
         first: Future[Any] | None = None,
+        *,
+        groups: list[list[str]] | None = None,
+        emitted: set[int] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Rows of one date window.
+        """Rows of one date window, each once.
 
         When TikTok finds the query too large (40067) or it keeps timing out, the window is
-        halved rather than sent again unchanged (TikTok penalises repeated timeouts).
+        halved rather than sent again unchanged (TikTok penalises repeated timeouts); rows
+        already emitted before the failure are not emitted again.
         """
+        emitted = set() if emitted is None else emitted
         params = {**base, "start_date": start.isoformat(), "end_date": end.isoformat()}
         try:
-            yield from self.fetch(params, advertiser_id, first)
+            yield from self.fetch(params, advertiser_id, first, groups=groups, emitted=emitted)
         except (QueryTooLargeError, RequestTimeoutError) as error:
             halves = halve_window(start, end)
             if halves is None:
@@ -192,11 +227,100 @@ class ReportStream(TikTokStream):
                 "%s: %s..%s failed (%s), splitting the window", self.name, start, end, error.message
             )
             for half_start, half_end in halves:
-                yield from self.fetch_window(base, advertiser_id, half_start, half_end)
+                yield from self.fetch_window(
+                    base, advertiser_id, half_start, half_end, groups=groups, emitted=emitted
+                )
         except TikTokAPIError as error:
             raise error.add_context(f"window {start}..{end}") from None
 
     def fetch(
+        self,
+        params: dict[str, Any],
+        advertiser_id: str,
+        first: Future[Any] | None = None,
+        *,
+        groups: list[list[str]] | None = None,
+        emitted: set[int] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of one query, each once: every metric group joined, and read again in entity
+        slices if TikTok capped it at the newest 20,000 ads."""
+        emitted = set() if emitted is None else emitted
+        try:
+            yield from _unseen(self._joined(params, advertiser_id, first, groups), emitted)
+        except AdsCappedError as capped:
+            self.logger.warning(
+                "%s: advertiser %s, %s: TikTok answered for the newest 20,000 ads only (%s); "
+                "reading it again by campaign",
+                self.name,
+                advertiser_id,
+                _window_of(params),
+                capped.message,
+            )
+            campaigns = list_campaigns(
+                self.client,
+                advertiser_id,
+                include_deleted=self.settings.include_deleted,
+                page_size=self.settings.page_size,
+            )
+            if not campaigns:  # nothing to slice by: the rows past the cap would be lost
+                capped.add_context("no campaign listed")
+                raise capped.add_context(f"stream {self.name}") from None
+            for batch in batches(campaigns, CAMPAIGNS_PER_SLICE):
+                yield from self._slice(
+                    params, advertiser_id, "campaign_ids", batch, groups, emitted
+                )
+
+    def _slice(
+        self,
+        params: dict[str, Any],
+        advertiser_id: str,
+        field: str,
+        items: Sequence[Slice],
+        groups: list[list[str]] | None,
+        emitted: set[int],
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of the query narrowed to ``items``; a slice still capped is cut smaller."""
+        sliced = with_id_filter(params, field, [entity_id for entity_id, _ in items])
+        try:
+            yield from _unseen(self._joined(sliced, advertiser_id, None, groups), emitted)
+        except AdsCappedError as capped:
+            if len(items) > 1:
+                for half in split_in_two(items):
+                    yield from self._slice(params, advertiser_id, field, half, groups, emitted)
+            elif field == "campaign_ids":
+                adgroups = list_adgroups(
+                    self.client,
+                    advertiser_id,
+                    items[0],
+                    include_deleted=self.settings.include_deleted,
+                    page_size=self.settings.page_size,
+                )
+                for batch in batches(adgroups, ADGROUPS_PER_SLICE):
+                    yield from self._slice(
+                        params, advertiser_id, "adgroup_ids", batch, groups, emitted
+                    )
+            else:  # one ad group over 20,000 ads: no narrower filter is left, fail loudly
+                capped.add_context(f"ad group {items[0][0]} alone")
+                raise capped.add_context(f"stream {self.name}") from None
+
+    def _joined(
+        self,
+        params: dict[str, Any],
+        advertiser_id: str,
+        first: Future[Any] | None,
+        groups: list[list[str]] | None,
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of one query; with several metric groups, one series per group, joined."""
+        if not groups or len(groups) == 1:
+            yield from self._pages(params, advertiser_id, first)
+            return
+        series = (
+            self._pages({**params, "metrics": group}, advertiser_id, first if i == 0 else None)
+            for i, group in enumerate(groups)
+        )
+        yield from join_on_dimensions(series, row_key)
+
+    def _pages(
         self, params: dict[str, Any], advertiser_id: str, first: Future[Any] | None = None
     ) -> Iterator[dict[str, Any]]:
         pages = self.client.get_pages(
@@ -253,6 +377,28 @@ class ReportStream(TikTokStream):
         self, latest_record: dict[str, Any], *, context: Context | None = None
     ) -> None:
         """Bookmarks move per window in :meth:`advance_bookmark`, not per record."""
+
+
+def _unseen(rows: Iterable[dict[str, Any]], emitted: set[int]) -> Iterator[dict[str, Any]]:
+    """Rows not emitted yet: a query read again after a failure or a cap starts over, and its
+    rows already emitted must not be doubled.
+
+    Hashes of the dimension values, not keys, keep 100k-row windows small and cost a few
+    percent of a record's CPU; every request of one stream asks for the same dimensions, which
+    TikTok answers in the same order.
+    """
+    remember = emitted.add
+    for row in rows:
+        identity = hash(tuple((row.get("dimensions") or {}).values()))
+        if identity not in emitted:
+            remember(identity)
+            yield row
+
+
+def _window_of(params: dict[str, Any]) -> str:
+    if params.get("query_lifetime"):
+        return "lifetime"
+    return f"{params.get('start_date')}..{params.get('end_date')}"
 
 
 def row_key(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -252,6 +252,9 @@ def test_unknown_api_data_levels_are_refused(api_level: str) -> None:
         ("BASIC", "advertiser", [], ["cash_spend", "voucher_spend"], "daily"),
         ("AUDIENCE", "campaign", ["age", "gender"], ["spend", "campaign_name"], "daily"),
         ("AUDIENCE", "advertiser", ["platform"], ["purchase", "cost_per_purchase"], "daily"),
+        # TikTok serves AUDIENCE totals without a time dimension ("NONE"/"NONE" buckets too).
+        ("AUDIENCE", "advertiser", ["age", "gender"], ["spend", "impressions"], "lifetime"),
+        ("AUDIENCE", "ad", ["country_code"], ["spend", "ad_name"], "lifetime"),
     ],
 )
 def test_valid_definitions_have_no_problems(args: tuple) -> None:
@@ -275,8 +278,13 @@ def test_valid_definitions_have_no_problems(args: tuple) -> None:
             ("BASIC", "advertiser", [], ["cash_spend"], "hourly"),
             "metric 'cash_spend' is not available for hourly",
         ),
-        (("AUDIENCE", "ad", ["age"], [], "hourly"), "AUDIENCE reports are daily only, not hourly"),
-        (("AUDIENCE", "ad", ["age"], [], "lifetime"), "daily only, not lifetime"),
+        (("AUDIENCE", "ad", ["age"], [], "hourly"), "AUDIENCE reports have no hourly breakdown"),
+        (("AUDIENCE", "ad", [], [], "lifetime"), "AUDIENCE reports need an audience dimension"),
+        (
+            ("AUDIENCE", "ad", ["age", "platform"], [], "lifetime"),
+            "only one audience dimension per report (age+gender excepted)",
+        ),
+        (("AUDIENCE", "ad", ["age"], ["reach"], "lifetime"), "metric 'reach' is not available"),
         (
             ("AUDIENCE", "ad", ["age", "country_code"], [], "daily"),
             "only one audience dimension per report (age+gender excepted): ['age', 'country_code']",
@@ -318,7 +326,7 @@ def test_every_allowed_metric_validates() -> None:
     for report_type, breakdowns in (("BASIC", []), ("AUDIENCE", ["country_code"])):
         for level in LEVELS:
             for granularity in ("daily", "hourly", "lifetime"):
-                if report_type == "AUDIENCE" and granularity != "daily":
+                if report_type == "AUDIENCE" and granularity == "hourly":
                     continue
                 names = [m.name for m in metrics_for(report_type, level, granularity)]
                 args = (report_type, level, breakdowns, names, granularity)

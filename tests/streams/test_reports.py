@@ -356,7 +356,7 @@ def test_custom_report_mistakes_are_reported_together() -> None:
     assert message.startswith("custom_reports")
     for needle in (
         "only one audience dimension",
-        "daily only",
+        "no hourly breakdown",
         "already a stream name",
         "'spendd'",
         "did you mean 'spend'",
