@@ -92,10 +92,11 @@ def kind_of(schema: Mapping[str, Any]) -> str:
         return "date_iso8601"
     if types == {"boolean"}:
         return "boolean"
-    if types == {"integer"}:
-        return "integer"
     if types and types <= {"integer", "number"}:
-        return "decimal"
+        # Not "decimal": Meltano 4.4 parses such values into Decimal, which its own writer of
+        # the tap's config file cannot serialise. Whole numbers from the environment and any
+        # number from meltano.yml pass as "integer".
+        return "integer"
     return "string"
 
 

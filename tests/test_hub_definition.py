@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,13 +17,15 @@ import pytest
 import tomllib
 import yaml
 
+from tap_tiktok_ads.tap import TapTikTokAds
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = ROOT / "meltano-hub" / "tap-tiktok-ads.yml"
 # Setting kinds Meltano accepts, by the JSON types a setting's schema allows.
 KINDS_BY_TYPE = {
     "string": {"string", "password", "date_iso8601", "options"},
-    "integer": {"integer", "decimal", "options"},
-    "number": {"decimal", "options"},
+    "integer": {"integer", "options"},
+    "number": {"integer", "options"},
     "boolean": {"boolean"},
     "array": {"array"},
     "object": {"object"},
@@ -158,7 +162,7 @@ def test_groups_of_settings_get_dotted_names_and_free_maps_stay_objects() -> Non
         ({"type": ["string", "null"], "format": "date"}, "date_iso8601"),
         ({"type": ["string", "null"], "enum": ["a", "b"]}, "options"),
         ({"anyOf": [{"type": "array"}, {"type": "string"}, "null"]}, "array"),
-        ({"type": ["number", "null"]}, "decimal"),
+        ({"type": ["number", "null"]}, "integer"),
         ({"type": ["integer", "null"]}, "integer"),
         ({"type": ["boolean", "null"]}, "boolean"),
         ({"oneOf": [{"type": ["number"]}, {"type": ["string"]}, {"type": "null"}]}, "string"),
@@ -176,3 +180,50 @@ def test_a_setting_without_a_description_stops_the_script() -> None:
     }
     with pytest.raises(SystemExit, match="page_limit"):
         hub_definition.definition(about)
+
+
+# One value of each kind, as a user sets them in the environment of `meltano run`.
+ENVIRONMENT = {
+    "TAP_TIKTOK_ADS_ACCESS_TOKEN": "hub-definition-token",
+    "TAP_TIKTOK_ADS_ADVERTISER_IDS": '["7001", "7002"]',
+    "TAP_TIKTOK_ADS_START_DATE": "2026-01-01",
+    "TAP_TIKTOK_ADS_PAGE_SIZE": "250",
+    "TAP_TIKTOK_ADS_MAX_REQUESTS_PER_SECOND": "5",
+    "TAP_TIKTOK_ADS_INCLUDE_DELETED": "true",
+    "TAP_TIKTOK_ADS_WEEK_START_DAY": "sunday",
+    "TAP_TIKTOK_ADS_BATCH_CONFIG_ENCODING_FORMAT": "jsonl",
+}
+
+
+@pytest.mark.e2e
+def test_meltano_adds_the_definition_and_the_tap_accepts_what_meltano_passes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "meltano.yml").write_text(
+        "project_id: hub-definition-test\ndefault_environment: dev\nenvironments:\n- name: dev\n"
+        "send_anonymous_usage_stats: false\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_ADS_")}
+    env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    meltano = Path(sys.executable).parent / "meltano"
+    add = [meltano, "add", "extractor", "tap-tiktok-ads", "--from-ref", DEFINITION, "--no-install"]
+    subprocess.run(add, cwd=tmp_path, env=env, capture_output=True, check=True)
+    printed = subprocess.run(
+        [meltano, "config", "--unsafe", "print", "tap-tiktok-ads", "--format=json"],
+        cwd=tmp_path,
+        env={**env, **ENVIRONMENT},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    config = json.loads(printed.stdout)
+    assert config["advertiser_ids"] == ["7001", "7002"]
+    assert config["page_size"] == 250
+    assert config["include_deleted"] is True
+    assert config["batch_config"] == {"encoding": {"format": "jsonl"}}
+    tap = TapTikTokAds(config=config, validate_config=True, setup_mapper=False)
+    assert tap.settings.advertiser_ids == ("7001", "7002")
+    assert tap.settings.max_requests_per_second == 5
+    assert tap.settings.dates.start == date(2026, 1, 1)
+    assert tap.settings.dates.week_start == 6  # Sunday
+    assert tap.settings.include_deleted is True

@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -28,16 +27,30 @@ def test_the_distribution_constant_is_the_project_name() -> None:
     assert pyproject()["project"]["name"] == DISTRIBUTION
 
 
-def test_about_shows_the_installed_distribution_version() -> None:
+def test_about_shows_the_installed_distribution_version(tmp_path: Path) -> None:
+    """The version the tap reports is its installed distribution's, read the way users' tools do.
+
+    Both are read in fresh processes started outside the source tree: a ``*.egg-info`` folder
+    there (left by builds) would otherwise shadow the installed metadata.
+    """
     answer = subprocess.run(
         [BIN / "tap-tiktok-ads", "--about", "--format=json"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         check=True,
     )
     about = json.loads(answer.stdout)
+    read_version = f"import importlib.metadata as m; print(m.version({DISTRIBUTION!r}))"
+    installed = subprocess.run(
+        [sys.executable, "-c", read_version],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert about["name"] == "tap-tiktok-ads"
-    assert about["version"] == metadata.version(DISTRIBUTION)
+    assert about["version"] == installed.stdout.strip()
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", about["version"]), about["version"]
 
 
@@ -93,3 +106,41 @@ def test_a_tag_is_the_version_and_later_commits_are_dev_releases_of_the_next(rep
 def test_a_source_tree_without_git_still_has_a_version(tmp_path: Path) -> None:
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     assert scm_version(tmp_path) == "0.1.0.dev0"
+
+
+CHANGELOG_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\](?: - (?P<date>\d{4}-\d{2}-\d{2}))?$")
+
+
+def changelog_sections() -> list[tuple[str, str | None]]:
+    lines = (ROOT / "CHANGELOG.md").read_text().splitlines()
+    headings = [CHANGELOG_HEADING.match(line) for line in lines if line.startswith("## ")]
+    assert all(headings), "every '## ' heading reads '## [version] - YYYY-MM-DD'"
+    return [(m["version"], m["date"]) for m in headings if m]
+
+
+def release_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_the_changelog_keeps_unreleased_first_then_releases_newest_first() -> None:
+    sections = changelog_sections()
+    assert sections[0] == ("Unreleased", None)
+    released = sections[1:]
+    assert released, "at least one released version"
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) and d for v, d in released), released
+    keys = [release_key(v) for v, _ in released]
+    assert keys == sorted(keys, reverse=True)
+    assert [d for _, d in released] == sorted((d for _, d in released), reverse=True)
+
+
+def test_the_latest_tag_has_a_changelog_section() -> None:
+    described = subprocess.run(
+        ["git", "-C", ROOT, "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    released = {version for version, _ in changelog_sections()[1:]}
+    # A clone without tags builds dev releases of the first version, which is in the changelog.
+    tag = described.stdout.strip() if described.returncode == 0 else "v0.1.0"
+    assert tag.removeprefix("v") in released
