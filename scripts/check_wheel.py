@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,9 +53,9 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def run(command: list[str | Path], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess:
+def run(command: Sequence[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
     answer = subprocess.run(
-        command, cwd=cwd, env=clean_env(), capture_output=True, text=True, check=False, **kwargs
+        command, cwd=cwd, env=clean_env(), capture_output=True, text=True, check=False
     )
     if answer.returncode != 0:
         shown = " ".join(str(part) for part in command)

@@ -206,7 +206,8 @@ def test_meltano_adds_the_definition_and_the_tap_accepts_what_meltano_passes(
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_ADS_")}
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     meltano = Path(sys.executable).parent / "meltano"
-    add = [meltano, "add", "extractor", "tap-tiktok-ads", "--from-ref", DEFINITION, "--no-install"]
+    add: list[str | Path] = [meltano, "add", "extractor", "tap-tiktok-ads"]
+    add += ["--from-ref", DEFINITION, "--no-install"]
     subprocess.run(add, cwd=tmp_path, env=env, capture_output=True, check=True)
     printed = subprocess.run(
         [meltano, "config", "--unsafe", "print", "tap-tiktok-ads", "--format=json"],
