@@ -125,6 +125,9 @@ def test_the_plugin_is_the_installable_tap(
     assert committed["namespace"] == "tap_tiktok_ads"
     assert committed["capabilities"] == sorted(about["capabilities"])
     assert committed["settings_group_validation"] == [sorted(about["settings"]["required"])]
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    extractor = next(p for p in project["plugins"]["extractors"] if p["name"] == about["name"])
+    assert committed["select"] == extractor["select"]
     for key in ("variant", "label", "description"):
         assert committed[key], key
 
