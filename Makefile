@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean hub check-wheel
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,release]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -32,3 +32,11 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The Meltano Hub definition, generated from the tap's settings (rerun after changing a setting).
+hub: $(STAMP)
+	$(BIN)/python scripts/hub_definition.py
+
+# Build the sdist and wheel, install the wheel in a fresh virtualenv and run the tap from it.
+check-wheel: $(STAMP)
+	$(BIN)/python scripts/check_wheel.py

@@ -14,6 +14,7 @@ from typing import Any
 
 from singer_sdk import Stream, Tap
 
+from tap_tiktok_ads import DISTRIBUTION
 from tap_tiktok_ads.client import FatalAPIError, TikTokClient
 from tap_tiktok_ads.dates import lookup_timezone
 from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
@@ -46,7 +47,7 @@ class TapTikTokAds(Tap):
     """Singer tap for TikTok Ads (Business API v1.3)."""
 
     name = "tap-tiktok-ads"
-    package_name = "tap-tiktok-ads"
+    package_name = DISTRIBUTION
     config_jsonschema = config_schema()
     # msgspec encodes records about twice as fast as the default simplejson writer.
     message_writer_class = BufferedMsgSpecWriter
