@@ -76,6 +76,9 @@ class Library:
         """``path`` answers 40001 for that advertiser (every advertiser when None)."""
         self._refusals.add((path, advertiser_id))
 
+    def clear_refusals(self) -> None:
+        self._refusals.clear()
+
     def check_permission(self, path: str, advertiser_id: str | None) -> None:
         if (path, None) in self._refusals or (path, advertiser_id) in self._refusals:
             raise ApiError(40001, f"advertiser does not grant you {path}:GET permission")
