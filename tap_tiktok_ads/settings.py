@@ -338,8 +338,12 @@ def parse_advertiser_ids(value: Any) -> tuple[str, ...]:
 
 
 def parse_business_center_ids(value: Any) -> tuple[str, ...] | str:
-    """A list or comma-separated string of ids (strings of digits), or ``"all"``."""
-    if isinstance(value, str) and value.strip().lower() == "all":
+    """A list or comma-separated string of ids (strings of digits), or ``"all"``.
+
+    ``["all"]`` means "all" too: Meltano passes array settings only as lists.
+    """
+    only = value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
+    if isinstance(only, str) and only.strip().lower() == "all":
         return "all"
     if value is None or value == "":
         return ()

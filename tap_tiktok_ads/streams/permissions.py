@@ -44,15 +44,16 @@ class PermissionAwareStream(TikTokStream):
             self.refused(error, (context or {}).get("advertiser_id"))
 
     def refused(self, error: FatalAPIError, advertiser_id: str | None) -> None:
-        who = f"advertiser {advertiser_id}" if advertiser_id else "this token"
+        where = f" on advertiser {advertiser_id}" if advertiser_id else ""
         message = (
-            f"{self.name}: the token has no permission for GET {error.endpoint} on {who} "
+            f"{self.name}: the token has no permission for GET {error.endpoint}{where} "
             f"(TikTok {error.code}: {error.message}); grant the app that scope and have the "
             "account owner authorize it again"
         )
         if self.only_selected_stream:
             raise PermissionRefusedError(message)
-        self.logger.warning("%s; skipping %s for %s", message, self.name, who)
+        skipped = f"for advertiser {advertiser_id}" if advertiser_id else "in this run"
+        self.logger.warning("%s. Skipping %s %s.", message, self.name, skipped)
 
     @property
     def only_selected_stream(self) -> bool:

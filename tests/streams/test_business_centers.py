@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import ConfigError
 from tap_tiktok_ads.settings import parse_business_center_ids
+from tap_tiktok_ads.streams.permissions import PermissionRefusedError
 from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
 
 
@@ -96,6 +98,7 @@ def test_an_unknown_business_center_fails_naming_the_setting(agency: Emulator) -
     [
         ("all", "all"),
         (" ALL ", "all"),
+        (["all"], "all"),  # how Meltano passes it
         ("72001, 72002,72001", ("72001", "72002")),
         (["72001", 72002], ("72001", "72002")),
         (None, ()),
@@ -110,3 +113,24 @@ def test_the_setting_takes_ids_or_all(value: Any, expected: Any) -> None:
 def test_the_setting_refuses_anything_else(value: Any) -> None:
     with pytest.raises(ConfigError, match=r"^business_center_ids: "):
         parse_business_center_ids(value)
+
+
+def test_a_refused_bc_listing_is_skipped_unless_it_is_all_that_was_selected(
+    agency: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    agency.library.refuse("/bc/get/")
+    config = tap_config(agency)
+    try:
+        with caplog.at_level(logging.WARNING):
+            both = catalog_selecting(config, {"business_centers": None, "advertisers": None})
+            run = run_tap(config, catalog=both)
+        with pytest.raises(PermissionRefusedError, match="/bc/get/"):
+            run_tap(config, catalog=catalog_selecting(config, {"business_centers": None}))
+        with pytest.raises(ConfigError, match=r"^business_center_ids: cannot list"):
+            synced_advertisers(agency, business_center_ids="all")
+    finally:
+        agency.library.clear_refusals()
+    assert "business_centers" not in run.records
+    assert len(run.records["advertisers"]) == 4
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len([w for w in warnings if "/bc/get/" in w]) == 1

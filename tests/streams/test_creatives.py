@@ -128,7 +128,11 @@ def test_a_refused_advertiser_is_skipped_with_one_warning(
         emulator.library.clear_refusals()
     assert {r["advertiser_id"] for r in run.records["creative_videos"]} == {allowed}
     assert {r["advertiser_id"] for r in run.records["campaigns"]} == {refused, allowed}
-    warnings = [r.getMessage() for r in caplog.records if "no permission" in r.getMessage()]
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and "no permission" in r.getMessage()
+    ]
     assert len(warnings) == 1
     assert "/file/video/ad/search/" in warnings[0]
     assert refused in warnings[0]
