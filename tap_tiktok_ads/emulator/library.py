@@ -83,6 +83,15 @@ class Library:
         if (path, None) in self._refusals or (path, advertiser_id) in self._refusals:
             raise ApiError(40001, f"advertiser does not grant you {path}:GET permission")
 
+    def modify(self, advertiser_id: str, file_id: str, now: datetime) -> dict[str, Any]:
+        """Rename a video or image of the advertiser's library at ``now``; return it."""
+        for row in (*self.videos[advertiser_id], *self.images[advertiser_id]):
+            if file_id in (row.get("video_id"), row.get("image_id")):
+                row["file_name"] = f"edited_{row['file_name']}"
+                row["modify_time"] = iso(now)
+                return row
+        raise KeyError(file_id)
+
     # -- generation -----------------------------------------------------------------------
 
     def _build_creatives(self, advertiser: dict[str, Any]) -> None:

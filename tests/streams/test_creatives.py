@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 
@@ -101,15 +102,32 @@ def test_second_run_emits_only_what_changed_and_what_search_cannot_list() -> Non
     with Emulator(seed=8, advertisers=2, today=EMULATOR_TODAY) as emu:
         emu.library.search_cap = 5
         first = sync(emu, ("ads", "creative_videos"))
-        emu.clear_requests()
-        second = sync(emu, ("ads", "creative_videos"), state=first.final_state)
-        videos, _ = referenced(second)
-        assert videos <= synced(first, "creative_videos", "video_id")
-        assert len(second.records["creative_videos"]) < len(first.records["creative_videos"])
+        state = copy.deepcopy(first.final_state)
         bookmarks = {
             p["context"]["advertiser_id"]: p["replication_key_value"]
-            for p in first.final_state["bookmarks"]["creative_videos"]["partitions"]
+            for p in state["bookmarks"]["creative_videos"]["partitions"]
         }
+        oldest = min(first.records["creative_videos"], key=lambda r: r["modify_time"])
+        edited = emu.library.modify(oldest["advertiser_id"], oldest["video_id"], emu.now)
+        # An ad switches to an old, unused video that the capped search does not list.
+        ad = next(a for a in emu.world.ads if not emu.world.is_deleted(a))
+        unused = next(
+            v
+            for v in emu.library.videos[ad["advertiser_id"]]
+            if v["video_id"] not in synced(first, "creative_videos", "video_id")
+            and v["modify_time"] < bookmarks[ad["advertiser_id"]]
+        )
+        ad["video_id"] = unused["video_id"]
+        emu.clear_requests()
+        second = sync(emu, ("ads", "creative_videos"), state=state)
+        again = [
+            r for r in second.records["creative_videos"] if r["video_id"] == edited["video_id"]
+        ]
+        assert [r["file_name"] for r in again] == [edited["file_name"]]
+        assert (ad["advertiser_id"], unused["video_id"]) in synced(
+            second, "creative_videos", "video_id"
+        )
+        assert len(second.records["creative_videos"]) < len(first.records["creative_videos"])
         by_id = {i for batch in info_ids(emu, "video") for i in batch}
         for record in second.records["creative_videos"]:
             fresh = record["modify_time"] >= bookmarks[record["advertiser_id"]]
