@@ -9,6 +9,8 @@ random stream), so a seed's ids, times and budgets stay what they were:
   ``video_id``). Like TikTok, ``/file/video/ad/search/`` without ``video_ids`` lists one
   ``video_id`` per material, so the other is reachable only by id (``/file/video/ad/info/``);
 * search lists at most ``search_cap`` files (TikTok: the 10,000 most recently modified);
+* ``/file/image/ad/info/`` refuses (40002) ids that are not in the library, as TikTok does
+  for thumbnails of ads built in Ads Manager; ``/file/video/ad/info/`` leaves them out;
 * pixels are the ad groups' ``pixel_id`` values plus one unused pixel per advertiser;
 * two Business Centers share the advertisers: even positions in the first, odd ones in the
   second, which also holds the first advertiser as a partner asset.
@@ -358,7 +360,10 @@ def _info(kind: str, id_key: str, cap: int) -> Route:
         files = (library.videos if kind == "video" else library.images)[advertiser_id]
         wanted = _ids(params.get(f"{kind}_ids"), f"{kind}_ids", cap, required=True) or []
         by_id = {f[id_key]: f for f in files}
-        # Ids TikTok cannot use are left out of the answer, not refused.
+        unknown = [i for i in wanted if i not in by_id]
+        if unknown and kind == "image":  # e.g. thumbnails of Ads Manager ads: refused
+            raise ApiError(40002, f"image_ids: {unknown[0]} is not in the asset library")
+        # Video ids TikTok cannot use are left out of the answer.
         return {"list": [by_id[i] for i in dict.fromkeys(wanted) if i in by_id]}
 
     return handler

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
+from tap_tiktok_ads.client import FatalAPIError
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
 from tap_tiktok_ads.streams.advertisers import batches
 from tap_tiktok_ads.streams.entities import EntityStream, to_record
@@ -24,6 +25,7 @@ from tap_tiktok_ads.streams.permissions import PermissionAwareStream
 
 ADS_PATH = "/ad/get/"
 MAX_SEARCH_PAGE_SIZE = 100  # TikTok's cap on both search endpoints
+INVALID_PARAMETER_CODE = 40002
 
 
 class CreativeStream(PermissionAwareStream, EntityStream):
@@ -100,17 +102,12 @@ class CreativeStream(PermissionAwareStream, EntityStream):
         """Files by id, ``max_info_ids`` per call; ids TikTok leaves out are reported."""
         rows: list[dict[str, Any]] = []
         for batch in batches(tuple(ids), self.max_info_ids):
-            data = self.client.get(
-                self.info_path,
-                {"advertiser_id": advertiser_id, f"{self.kind}_ids": list(batch)},
-                advertiser_id=advertiser_id,
-            )
-            rows += data.get("list") or []
+            rows += self._details_of(advertiser_id, batch)
         absent = set(ids) - {str(row.get(self.id_field)) for row in rows}
         if absent:
             self.logger.warning(
-                "%s: advertiser %s: ads reference %d %s id(s) TikTok's library does not "
-                "return (e.g. thumbnails of ads made in Ads Manager): %s",
+                "%s: advertiser %s: ads reference %d %s id(s) that TikTok's library does not "
+                "serve (e.g. thumbnails of ads made in Ads Manager): %s",
                 self.name,
                 advertiser_id,
                 len(absent),
@@ -118,6 +115,26 @@ class CreativeStream(PermissionAwareStream, EntityStream):
                 ", ".join(sorted(absent)),
             )
         return rows
+
+    def _details_of(self, advertiser_id: str, ids: tuple[str, ...]) -> list[dict[str, Any]]:
+        """One info call; if TikTok rejects an id in it (40002), the halves are tried apart."""
+        try:
+            data = self.client.get(
+                self.info_path,
+                {"advertiser_id": advertiser_id, f"{self.kind}_ids": list(ids)},
+                advertiser_id=advertiser_id,
+            )
+        except FatalAPIError as error:
+            if error.code != INVALID_PARAMETER_CODE:
+                raise
+            if len(ids) == 1:
+                return []  # the rejected id: reported by details()
+            middle = len(ids) // 2
+            return [
+                *self._details_of(advertiser_id, ids[:middle]),
+                *self._details_of(advertiser_id, ids[middle:]),
+            ]
+        return list(data.get("list") or [])
 
     def normalised(self, row: dict[str, Any]) -> dict[str, Any]:
         return {**row, self.id_field: str(row[self.id_field])}

@@ -84,13 +84,19 @@ def test_tiktoks_limits_are_40002(emu: Emulator, path: str, params: dict) -> Non
     assert call(emu, path, advertiser_id=advertiser(emu), **params)["code"] == 40002
 
 
-def test_info_returns_the_files_asked_for_and_drops_unknown_ids(emu: Emulator) -> None:
+def test_info_returns_the_files_asked_for_and_drops_or_refuses_unknown_ids(emu: Emulator) -> None:
     videos = emu.library.videos[advertiser(emu)][:3]
     ids = [v["video_id"] for v in videos]
     answer = data(
         emu, "/file/video/ad/info/", advertiser_id=advertiser(emu), video_ids=[*ids, "v0"]
     )
     assert answer["list"] == videos
+    images = [i["image_id"] for i in emu.library.images[advertiser(emu)][:2]]
+    refused = call(
+        emu, "/file/image/ad/info/", advertiser_id=advertiser(emu), image_ids=[*images, "x"]
+    )
+    assert refused["code"] == 40002
+    assert "x" in refused["message"]
 
 
 def test_pixels_page_under_their_own_key(emu: Emulator) -> None:

@@ -169,3 +169,21 @@ def test_a_refusal_fails_the_run_when_the_stream_is_all_that_was_selected(
         emulator.library.clear_refusals()
     assert refused in str(failure.value)
     assert "creative_images" in str(failure.value)
+
+
+def test_image_ids_tiktok_refuses_are_skipped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with Emulator(seed=6, advertisers=1, today=EMULATOR_TODAY) as emu:
+        emu.library.search_cap = 2
+        thumbnail = "tos-alisg-p-0051/thumbnail-of-an-ads-manager-ad"
+        ad = next(a for a in emu.world.ads if not emu.world.is_deleted(a) and a["image_ids"])
+        ad["image_ids"] = [*ad["image_ids"], thumbnail]
+        with caplog.at_level(logging.WARNING):
+            run = sync(emu, ("ads", "creative_images"))
+        _, images = referenced(run)
+        assert images - synced(run, "creative_images", "image_id") == {
+            (ad["advertiser_id"], thumbnail)
+        }
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len([w for w in warnings if thumbnail in w]) == 1
