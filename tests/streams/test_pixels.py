@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -95,3 +99,36 @@ def test_a_refusal_fails_the_run_when_pixels_are_all_that_was_selected(
     finally:
         emulator.library.clear_refusals()
     assert refused in str(failure.value)
+
+
+def test_the_refusal_is_one_error_line_and_exit_code_1(emulator: Emulator, tmp_path: Path) -> None:
+    refused = emulator.world.advertisers[0]["advertiser_id"]
+    config = tap_config(emulator)
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_selecting(config, {"pixels": None})))
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    emulator.library.refuse("/pixel/list/", refused)
+    try:
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "tap-tiktok-ads"),
+                *("--config", str(tmp_path / "config.json"), "--catalog", str(catalog)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        emulator.library.clear_refusals()
+    assert result.returncode == 1
+    # singer-sdk precedes any failure inside a stream with its own generic line.
+    errors = [
+        line
+        for line in result.stderr.splitlines()
+        if "ERROR" in line and "An unhandled error occurred while syncing" not in line
+    ]
+    assert len(errors) == 1
+    assert "/pixel/list/" in errors[0]
+    assert refused in errors[0]
+    assert "Traceback" not in result.stderr
+    assert emulator.access_token not in result.stderr
