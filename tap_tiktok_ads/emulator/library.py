@@ -101,18 +101,21 @@ class Library:
         videos: list[dict[str, Any]] = []
         images: list[dict[str, Any]] = []
         previous: dict[str, Any] | None = None
+        have: set[str] = set()
         for number, ad in enumerate(self.world.rows("ads", advertiser_id)):
-            if not ad.get("video_id"):
-                continue
             uploaded = parse_time(ad["create_time"]) - timedelta(hours=1 + crc(ad["ad_id"]) % 48)
-            reupload = previous if number % 4 == 3 else None
-            video = self._video(ad["video_id"], uploaded, reupload)
-            videos.append(video)
-            previous = video
-            if crc(self.seed, ad["ad_id"], "cover") % 2 == 0:
-                image = self._image(f"ad-site-i18n-sg/{crc(ad['video_id']):010d}cover", uploaded)
-                images.append(image)
-                ad["image_ids"] = [image["image_id"]]  # the video's cover image
+            video_id = ad.get("video_id")
+            if video_id and video_id not in have:
+                reupload = previous if number % 4 == 3 else None
+                previous = self._video(video_id, uploaded, reupload)
+                videos.append(previous)
+                have.add(video_id)
+            if video_id and not ad.get("image_ids") and crc(self.seed, ad["ad_id"], "cover") % 2:
+                ad["image_ids"] = [f"ad-site-i18n-sg/{crc(video_id):010d}cover"]  # its cover
+            for image_id in ad.get("image_ids") or []:
+                if image_id not in have:
+                    images.append(self._image(image_id, uploaded))
+                    have.add(image_id)
         created = self.world.now.replace(microsecond=0) - timedelta(days=self.world.history_days)
         for extra in range(2):  # files uploaded but used by no ad
             moment = created + timedelta(days=3 * extra + 1)
