@@ -21,13 +21,14 @@ random stream), so a seed's ids, times and budgets stay what they were:
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from tap_tiktok_ads.emulator.routes import ApiError, page_of
-from tap_tiktok_ads.emulator.world import World, fmt, parse_time
+from tap_tiktok_ads.emulator.world import World, fmt
 
 if TYPE_CHECKING:
     from tap_tiktok_ads.emulator.server import Emulator
@@ -54,22 +55,41 @@ def iso(moment: datetime) -> str:
     return moment.strftime(ISO_UTC)
 
 
+def parse_utc(text: str) -> datetime:
+    """The world's ``YYYY-MM-DD HH:MM:SS`` (UTC); fromisoformat is much faster than strptime."""
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+class PerAdvertiser(dict[str, list[dict[str, Any]]]):
+    """Rows per advertiser, built on first use: most runs ask for few of them."""
+
+    def __init__(self, build: Callable[[str], None], lock: threading.RLock) -> None:
+        super().__init__()
+        self._build = build
+        self._lock = lock
+
+    def __missing__(self, advertiser_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            if advertiser_id not in self:
+                self._build(advertiser_id)
+            return dict.__getitem__(self, advertiser_id)
+
+
 class Library:
-    """Creative files, pixels and Business Centers, built once from the world."""
+    """Creative files, pixels and Business Centers, derived from the world."""
 
     def __init__(self, world: World, seed: int, search_cap: int = SEARCH_CAP) -> None:
         self.world = world
         self.seed = seed
         self.search_cap = search_cap
-        self.videos: dict[str, list[dict[str, Any]]] = {}
-        self.images: dict[str, list[dict[str, Any]]] = {}
-        self.pixels: dict[str, list[dict[str, Any]]] = {}
+        lock = threading.RLock()
+        self.videos = PerAdvertiser(self._build_creatives, lock)
+        self.images = PerAdvertiser(self._build_creatives, lock)
+        self.pixels = PerAdvertiser(self._build_pixels, lock)
         self.business_centers: list[dict[str, Any]] = []
         self.bc_assets: dict[str, list[dict[str, Any]]] = {}
         self._refusals: set[tuple[str, str | None]] = set()
-        for advertiser in world.advertisers:
-            self._build_creatives(advertiser)
-            self._build_pixels(advertiser)
+        self._give_covers()  # now: ads are served with their image_ids from the start
         self._build_business_centers()
 
     # -- permissions ----------------------------------------------------------------------
@@ -96,22 +116,26 @@ class Library:
 
     # -- generation -----------------------------------------------------------------------
 
-    def _build_creatives(self, advertiser: dict[str, Any]) -> None:
-        advertiser_id = advertiser["advertiser_id"]
+    def _give_covers(self) -> None:
+        """About half the video ads without images get the video's cover image."""
+        for ad in self.world.ads:
+            video_id = ad.get("video_id")
+            if video_id and not ad.get("image_ids") and crc(self.seed, ad["ad_id"], "cover") % 2:
+                ad["image_ids"] = [f"ad-site-i18n-sg/{crc(video_id):010d}cover"]
+
+    def _build_creatives(self, advertiser_id: str) -> None:
         videos: list[dict[str, Any]] = []
         images: list[dict[str, Any]] = []
         previous: dict[str, Any] | None = None
         have: set[str] = set()
         for number, ad in enumerate(self.world.rows("ads", advertiser_id)):
-            uploaded = parse_time(ad["create_time"]) - timedelta(hours=1 + crc(ad["ad_id"]) % 48)
+            uploaded = parse_utc(ad["create_time"]) - timedelta(hours=1 + crc(ad["ad_id"]) % 48)
             video_id = ad.get("video_id")
             if video_id and video_id not in have:
                 reupload = previous if number % 4 == 3 else None
                 previous = self._video(video_id, uploaded, reupload)
                 videos.append(previous)
                 have.add(video_id)
-            if video_id and not ad.get("image_ids") and crc(self.seed, ad["ad_id"], "cover") % 2:
-                ad["image_ids"] = [f"ad-site-i18n-sg/{crc(video_id):010d}cover"]  # its cover
             for image_id in ad.get("image_ids") or []:
                 if image_id not in have:
                     images.append(self._image(image_id, uploaded))
@@ -122,8 +146,8 @@ class Library:
             key = crc(self.seed, advertiser_id, extra)
             videos.append(self._video(f"v10033g50000{key % 10**8:08d}x", moment, None))
             images.append(self._image(f"ad-site-i18n-sg/{key:010d}unused", moment))
-        self.videos[advertiser_id] = videos
-        self.images[advertiser_id] = images
+        dict.__setitem__(self.videos, advertiser_id, videos)
+        dict.__setitem__(self.images, advertiser_id, images)
 
     def _video(
         self, video_id: str, uploaded: datetime, reupload: dict[str, Any] | None
@@ -170,18 +194,18 @@ class Library:
             "modify_time": iso(min(uploaded + timedelta(minutes=key % 90), self.world.now)),
         }
 
-    def _build_pixels(self, advertiser: dict[str, Any]) -> None:
-        advertiser_id = advertiser["advertiser_id"]
+    def _build_pixels(self, advertiser_id: str) -> None:
+        advertiser = self.world.by_id["advertisers"][advertiser_id]
         groups = self.world.rows("adgroups", advertiser_id)
         ids = list(dict.fromkeys(g["pixel_id"] for g in groups if g.get("pixel_id")))
         ids.append(f"7{crc(self.seed, advertiser_id, 'pixel') % 10**18:018d}")  # unused
-        first = min((parse_time(g["create_time"]) for g in groups), default=self.world.now)
+        first = min((parse_utc(g["create_time"]) for g in groups), default=self.world.now)
         pixels = []
         for number, pixel_id in enumerate(ids):
             created = first - timedelta(days=30 - number)
             unused = number == len(ids) - 1
             pixels.append(self._pixel(pixel_id, advertiser, created, unused))
-        self.pixels[advertiser_id] = pixels
+        dict.__setitem__(self.pixels, advertiser_id, pixels)
 
     def _pixel(
         self, pixel_id: str, advertiser: dict[str, Any], created: datetime, unused: bool

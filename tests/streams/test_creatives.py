@@ -178,6 +178,7 @@ def test_image_ids_tiktok_refuses_are_skipped_with_a_warning(
         emu.library.search_cap = 2
         thumbnail = "tos-alisg-p-0051/thumbnail-of-an-ads-manager-ad"
         ad = next(a for a in emu.world.ads if not emu.world.is_deleted(a) and a["image_ids"])
+        emu.library.images[ad["advertiser_id"]]  # the library as it stands, without it
         ad["image_ids"] = [*ad["image_ids"], thumbnail]
         with caplog.at_level(logging.WARNING):
             run = sync(emu, ("ads", "creative_images"))

@@ -31,8 +31,8 @@ def test_every_pixel_is_synced_across_pages_with_its_events() -> None:
         records = run.records["pixels"]
         expected = {
             (advertiser_id, p["pixel_id"])
-            for advertiser_id, pixels in emu.library.pixels.items()
-            for p in pixels
+            for advertiser_id in (a["advertiser_id"] for a in emu.world.advertisers)
+            for p in emu.library.pixels[advertiser_id]
         }
         assert {(r["advertiser_id"], r["pixel_id"]) for r in records} == expected
         assert len(records) == len(expected)
@@ -50,7 +50,9 @@ def test_every_pixel_is_synced_across_pages_with_its_events() -> None:
         assert any(r["events"] for r in records)
         assert any(not r["events"] for r in records)
         calls = [r for r in emu.requests() if r["path"] == "/pixel/list/"]
-        per_advertiser = max(len(p) for p in emu.library.pixels.values())
+        per_advertiser = max(
+            len(emu.library.pixels[a["advertiser_id"]]) for a in emu.world.advertisers
+        )
         assert per_advertiser > 20
         assert all(c["params"]["page_size"] == "20" for c in calls)
         assert len(calls) == 2 * 2  # two pages for each advertiser
