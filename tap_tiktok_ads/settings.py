@@ -49,6 +49,22 @@ CONFIG_SCHEMA = th.PropertiesList(
             "every advertiser the token is authorized for (needs `app_id` and `secret`)."
         ),
     ),
+    th.Property(
+        "business_center_ids",
+        th.CustomType(
+            {
+                "anyOf": [
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "string"},
+                ]
+            }
+        ),
+        title="Business Center IDs",
+        description=(
+            "Also sync the ad accounts of these Business Centers: a list of ids, one "
+            'comma-separated string, or "all" for every Business Center the token can see.'
+        ),
+    ),
     th.Property("app_id", th.StringType, title="App ID", description="TikTok developer app id."),
     th.Property(
         "secret",
@@ -261,6 +277,7 @@ class Settings:
     api_url: str
     dates: DateSelection
     app_id: str | None = None
+    business_center_ids: tuple[str, ...] | str = ()  # or "all"
     secret: str | None = field(default=None, repr=False)
     include_deleted: bool = False
     skip_unauthorized_advertisers: bool = False
@@ -291,6 +308,7 @@ class Settings:
             api_url=resolve_api_url(config.get("api_url"), bool(config.get("sandbox"))),
             dates=DateSelection.from_config(config),
             app_id=_optional_str(config.get("app_id")),
+            business_center_ids=parse_business_center_ids(config.get("business_center_ids")),
             secret=_optional_str(config.get("secret")),
             include_deleted=bool(config.get("include_deleted", False)),
             skip_unauthorized_advertisers=bool(config.get("skip_unauthorized_advertisers")),
@@ -332,6 +350,29 @@ def parse_advertiser_ids(value: Any) -> tuple[str, ...]:
         if text not in ids:
             ids.append(text)
     return tuple(ids)
+
+
+def parse_business_center_ids(value: Any) -> tuple[str, ...] | str:
+    """A list or comma-separated string of ids (strings of digits), or ``"all"``.
+
+    ``["all"]`` means "all" too: Meltano passes array settings only as lists.
+    """
+    only = value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
+    if isinstance(only, str) and only.strip().lower() == "all":
+        return "all"
+    if value is None or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ConfigError("business_center_ids", 'must be a list of ids, or "all"')
+    ids = [str(item).strip() for item in items if str(item).strip()]
+    wrong = [text for text in ids if not text.isdigit()]
+    if wrong:
+        raise ConfigError(
+            "business_center_ids",
+            f'{wrong[0]!r} is not a Business Center id (ids are strings of digits, or "all")',
+        )
+    return tuple(dict.fromkeys(ids))
 
 
 def resolve_api_url(api_url: Any, sandbox: bool) -> str:

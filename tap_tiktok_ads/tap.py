@@ -27,7 +27,13 @@ from tap_tiktok_ads.reports.definitions import (
 from tap_tiktok_ads.settings import Settings, config_schema
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
+from tap_tiktok_ads.streams.business_centers import (
+    BusinessCentersStream,
+    business_center_advertiser_ids,
+)
+from tap_tiktok_ads.streams.creatives import CreativeImagesStream, CreativeVideosStream
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
+from tap_tiktok_ads.streams.pixels import PixelsStream
 from tap_tiktok_ads.streams.reports import ReportStream
 from tap_tiktok_ads.writer import BufferedMsgSpecWriter
 
@@ -38,6 +44,10 @@ ENTITY_STREAMS: tuple[type[Stream], ...] = (
     AdsStream,
     CustomAudiencesStream,
     CustomAudienceDetailsStream,
+    CreativeVideosStream,
+    CreativeImagesStream,
+    PixelsStream,
+    BusinessCentersStream,
 )
 UNREADABLE_CODES = frozenset({40001, 40300, 40301})
 DEBUG_ENV = "TAP_TIKTOK_ADS_DEBUG"
@@ -78,13 +88,22 @@ class TapTikTokAds(Tap):
 
     @cached_property
     def requested_advertiser_ids(self) -> tuple[str, ...]:
+        """The configured (or authorized) advertisers, plus the Business Centers' ones."""
+        from_bcs = business_center_advertiser_ids(self.client, self.settings.business_center_ids)
+        listed = self._listed_advertiser_ids(bool(self.settings.business_center_ids))
+        return tuple(dict.fromkeys((*listed, *from_bcs)))
+
+    def _listed_advertiser_ids(self, have_others: bool) -> tuple[str, ...]:
         """The configured advertisers, or every advertiser the token is authorized for."""
         if self.settings.advertiser_ids:
             return self.settings.advertiser_ids
         if not (self.settings.app_id and self.settings.secret):
+            if have_others:
+                return ()
             raise ConfigError(
                 "advertiser_ids",
-                "is required unless app_id and secret are set (to list authorized advertisers)",
+                "is required unless app_id and secret are set (to list authorized advertisers)"
+                " or business_center_ids is",
             )
         data = self.client.get(
             "/oauth2/advertiser/get/",

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tap_tiktok_ads.emulator.regions import province_ids
 from tap_tiktok_ads.emulator.world import World, parse_time
 from tap_tiktok_ads.reports.catalog import (
     AUDIENCE_PAIRS,
@@ -380,6 +381,8 @@ class ReportEngine:
         if name == "country_code":  # an account delivers in a few countries, its own first
             home = advertiser["country"]
             return (home, *[c for c in values if c != home][:2])
+        if name == "province_id":  # the regions of the account's home country
+            return province_ids(advertiser["country"])
         return values or tuple(f"{name.upper()}_{i}" for i in range(1, 4))
 
     def _delivered(self, ads: list[dict[str, Any]], days: Iterable[date], today: date) -> bool:

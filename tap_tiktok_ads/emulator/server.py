@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 from tap_tiktok_ads.emulator.faults import CODE_MESSAGES, HTTP_KINDS, Faults, QpsLimiter, Script
+from tap_tiktok_ads.emulator.library import LIBRARY_ROUTES, Library
 from tap_tiktok_ads.emulator.reports import AD_CAP, ReportEngine
 from tap_tiktok_ads.emulator.routes import (
     AUTH_CODE_LIFETIME,
@@ -109,6 +110,7 @@ class Emulator:
             history_days=history_days,
             now=self.now,
         )
+        self.library = Library(self.world, seed)  # creatives, pixels, Business Centers
         self.reports = ReportEngine(self.world, seed, ad_cap=ad_cap)
         self.access_token = access_token
         self.app_id = app_id
@@ -239,7 +241,7 @@ class Emulator:
 
     def answer(self, method: str, path: str, params: dict[str, Any], token: str | None) -> Any:
         """The ``data`` of a successful call; raises ApiError, or LookupError for no route."""
-        route = ROUTES.get((method, path))
+        route = ROUTES.get((method, path)) or LIBRARY_ROUTES.get((method, path))
         if route is None:
             raise LookupError(path)
         if path not in NO_TOKEN_PATHS:

@@ -36,6 +36,8 @@ AUDIENCE_BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "age_gender": ("age", "gender"),
     "country": ("country_code",),
     "platform": ("platform",),
+    "province": ("province_id",),
+    "language": ("language",),
 }
 STREAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 

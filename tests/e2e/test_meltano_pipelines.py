@@ -126,7 +126,19 @@ def test_full_then_next_day_incremental_into_postgres(postgres: Postgres, tmp_pa
             *PERFORMANCE,
             "campaign_audience_age_gender_daily",
             "ad_audience_platform_daily",
+            "campaign_audience_province_daily",
+            "advertiser_audience_language_daily",
+            "creative_videos",
+            "creative_images",
+            "pixels",
+            "business_centers",
         } <= tables
+        unknown_videos = postgres.scalar(
+            f'SELECT count(*) FROM "{schema}".ads a WHERE a.video_id IS NOT NULL AND NOT EXISTS '
+            f'(SELECT 1 FROM "{schema}".creative_videos v '
+            "WHERE v.advertiser_id = a.advertiser_id AND v.video_id = a.video_id)"
+        )
+        assert int(unknown_videos) == 0
         for table, level in PERFORMANCE.items():
             assert table_rows(postgres, schema, table) == expected_rows(
                 emu, level, FIRST_DAY, TODAY

@@ -338,8 +338,11 @@ def test_every_allowed_metric_validates() -> None:
 
 def test_predefined_streams() -> None:
     names = {r.name for r in predefined_reports()}
-    assert len(names) == 24
+    assert len(names) == 32  # 4 levels x (3 performance granularities + 5 audience breakdowns)
     assert "ad_performance_daily" in names
+    for level in ("advertiser", "campaign", "ad_group", "ad"):
+        assert f"{level}_audience_province_daily" in names
+        assert f"{level}_audience_language_daily" in names
     assert "advertiser_performance_lifetime" in names
     assert "ad_group_audience_age_gender_daily" in names
     for report in predefined_reports():
