@@ -20,7 +20,7 @@ from typing_extensions import override
 from tap_tiktok_ads.client import FatalAPIError
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
 from tap_tiktok_ads.streams.advertisers import batches
-from tap_tiktok_ads.streams.entities import EntityStream, to_record
+from tap_tiktok_ads.streams.entities import EntityStream, by_buying_type, to_record
 from tap_tiktok_ads.streams.permissions import PermissionAwareStream
 
 ADS_PATH = "/ad/get/"
@@ -85,14 +85,17 @@ class CreativeStream(PermissionAwareStream, EntityStream):
         }
         if self.settings.include_deleted:
             params["filtering"] = {"primary_status": "STATUS_ALL"}
-        pages = self.client.get_pages(
-            ADS_PATH,
-            params,
-            page_size=self.settings.page_size,
-            advertiser_id=advertiser_id,
-            key=lambda row: row.get("ad_id"),
-        )
-        ids = [i for page in pages for ad in page for i in self.ids_of(ad)]
+        ids: list[Any] = []
+        # TikTok lists TopView ads only when asked for that buying type alone.
+        for _, query, page_size in by_buying_type(params, self.settings.page_size):
+            pages = self.client.get_pages(
+                ADS_PATH,
+                query,
+                page_size=page_size,
+                advertiser_id=advertiser_id,
+                key=lambda row: row.get("ad_id"),
+            )
+            ids += [i for page in pages for ad in page for i in self.ids_of(ad)]
         return list(dict.fromkeys(str(i) for i in ids if i))
 
     def ids_of(self, ad: dict[str, Any]) -> list[Any]:
@@ -142,7 +145,7 @@ class CreativeStream(PermissionAwareStream, EntityStream):
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         row.pop("is_deleted", None)  # library files have no status to derive it from
-        return row
+        return super().post_process(row, context)
 
 
 class CreativeVideosStream(CreativeStream):
