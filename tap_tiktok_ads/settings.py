@@ -21,6 +21,8 @@ from tap_tiktok_ads.dates import PERIODS, WEEK_DAYS, DateSelection
 from tap_tiktok_ads.errors import ConfigError
 
 MAX_PAGE_SIZE = 1000
+# A century: for a TikTok stand-in whose clock is pinned to another day (tests, demos).
+MAX_CLOCK_SKEW_HOURS = 876_000
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -111,6 +113,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType,
         default=30,
         description="Days per daily report request (1-30). Lower it if TikTok answers 40067.",
+    ),
+    th.Property(
+        "max_clock_skew_hours",
+        th.IntegerType,
+        default=24,
+        description=(
+            "How far TikTok's clock (the HTTP Date of its answers) may be from this machine's "
+            "before the tap distrusts it and takes this machine's 'today' instead "
+            f"(1-{MAX_CLOCK_SKEW_HOURS})."
+        ),
     ),
     th.Property(
         "service_type",
@@ -262,6 +274,7 @@ class Settings:
     max_concurrent_requests: int = 4
     attribution_window_days: int = 7
     report_window_days: int = 30
+    max_clock_skew_hours: int = 24
     service_type: str = "AUCTION"
     user_agent: str = "tap-tiktok-ads"
 
@@ -293,6 +306,9 @@ class Settings:
             max_concurrent_requests=_int_in_range(config, "max_concurrent_requests", 4, 1, 32),
             attribution_window_days=_int_in_range(config, "attribution_window_days", 7, 0, 28),
             report_window_days=_int_in_range(config, "report_window_days", 30, 1, 30),
+            max_clock_skew_hours=_int_in_range(
+                config, "max_clock_skew_hours", 24, 1, MAX_CLOCK_SKEW_HOURS
+            ),
             service_type=str(config.get("service_type") or "AUCTION"),
             user_agent=str(config.get("user_agent") or "tap-tiktok-ads"),
         )
