@@ -9,7 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
 
+import pytest
+
 from tap_tiktok_ads.emulator import Emulator
+from tap_tiktok_ads.emulator.zones import account_zone
 from tests.conftest import catalog_selecting, run_tap, tap_config
 from tests.emulator.helpers import advertiser, report_rows
 
@@ -66,3 +69,31 @@ def test_hours_across_spring_forward_are_24_a_day_in_one_offset() -> None:
         assert len(hours) == 72 == len(set(hours))
         assert all(b - a == timedelta(hours=1) for a, b in pairwise(hours))
         assert {h.date() for h in hours} == {date(2026, 3, d) for d in (7, 8, 9)}
+
+
+@pytest.mark.parametrize(
+    ("now", "daylight_saving_zone", "standard_today"),
+    [
+        # 23:30 in Berlin by standard time (UTC+1), 00:30 on the 2nd by summer time.
+        (datetime(2026, 7, 1, 22, 30, tzinfo=timezone.utc), "Europe/Berlin", "2026-07-01"),
+        # 23:30 in Sydney by standard time (UTC+10), 00:30 on the 16th by summer time.
+        (datetime(2026, 1, 15, 13, 30, tzinfo=timezone.utc), "Australia/Sydney", "2026-01-15"),
+    ],
+)
+def test_every_account_kind_agrees_with_the_emulator_on_today(
+    now: datetime, daylight_saving_zone: str, standard_today: str
+) -> None:
+    with Emulator(seed=3, advertisers=6, campaigns=1, adgroups=1, ads=1, now=now) as emu:
+        config = tap_config(emu, days_back=0)
+        streams = {"advertiser_performance_daily": ["spend"]}
+        run_tap(config, catalog=catalog_selecting(config, streams))
+        asked = {
+            r["params"]["advertiser_id"]: r["params"]["start_date"]
+            for r in emu.requests()
+            if r["path"] == "/report/integrated/get/"
+        }
+        for account in emu.world.advertisers:
+            emulator_today = now.astimezone(account_zone(account)).date().isoformat()
+            assert asked[account["advertiser_id"]] == emulator_today
+            if account["display_timezone"] == daylight_saving_zone:
+                assert emulator_today == standard_today
