@@ -158,7 +158,11 @@ class TapTikTokAds(Tap):
         self.logger.warning("Skipping %d advertiser(s) the token cannot read: %s", len(ids), listed)
 
     def advertiser_timezone(self, advertiser_id: str) -> tzinfo:
-        """The advertiser's time zone: report days and hours are local to it."""
+        """The advertiser's report clock: report days and hours are local to it.
+
+        ``timezone`` first (a GMT offset, or a region name), ``display_timezone`` when it is
+        missing; either way a fixed offset, as ad accounts have no daylight saving time.
+        """
         row = self.advertiser_info.get(advertiser_id) or {}
         name = row.get("timezone") or row.get("display_timezone")
         zone, known = lookup_timezone(name)
