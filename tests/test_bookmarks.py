@@ -334,3 +334,13 @@ def test_a_few_unreadable_advertisers_among_many_cost_few_requests(caplog: Any) 
         readable = {r["advertiser_id"] for r in tap_run.records["advertisers"]}
         assert readable == set(ids) - {ids[17], ids[60]}
         assert "Skipping 2 advertiser(s) the token cannot read" in caplog.text
+
+
+def test_a_token_authorized_for_no_advertiser_syncs_schemas_only(caplog: Any) -> None:
+    with Emulator(seed=38, advertisers=0, today=EMULATOR_TODAY) as emu:
+        config = tap_config(emu, app_id=emu.app_id, secret=emu.secret)
+        del config["advertiser_ids"]
+        run = run_tap(config, catalog=catalog_selecting(config, {"ads": None, DAILY: ["spend"]}))
+        assert set(run.schemas) == {"ads", DAILY}
+        assert not run.records
+        assert "No advertiser is readable" in caplog.text
