@@ -91,6 +91,27 @@ def test_fixed_dates_are_read_whatever_the_bookmark(
 
 
 @pytest.mark.parametrize(
+    ("bookmark", "options", "saved"),
+    [
+        (None, {"date": "2026-11-10"}, None),  # nothing before it was read
+        ("2026-11-01", {"date": "2026-11-10"}, "2026-11-01"),  # 2..9 were not read
+        ("2026-11-01", {"start_date": "2026-11-02", "end_date": "2026-11-05"}, "2026-11-05"),
+        ("2026-11-03", {"start_date": "2026-10-30", "end_date": "2026-11-05"}, "2026-11-05"),
+    ],
+)
+def test_fixed_dates_move_the_bookmark_only_when_they_continue_it(
+    emu: Emulator, bookmark: str | None, options: dict[str, str], saved: str | None
+) -> None:
+    state = report_state(emu, bookmark) if bookmark else None
+    run = sync_daily(emu, state, **options)
+    assert run.records[DAILY]
+    partitions = run.final_state.get("bookmarks", {}).get(DAILY, {}).get("partitions", [])
+    assert [p.get("replication_key_value") for p in partitions if p.get("replication_key")] == (
+        [saved] if saved else []
+    )
+
+
+@pytest.mark.parametrize(
     "options",
     [{"start_date": "2026-11-01"}, {"start_days_back": 20}, {"date_period": "this_month"}],
 )

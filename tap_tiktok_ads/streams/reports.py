@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -129,7 +129,7 @@ class ReportStream(TikTokStream):
             self.logger.info(
                 "%s: advertiser %s, %s..%s: %d rows", self.name, advertiser_id, start, end, count
             )
-            self.advance_bookmark(context, end)
+            self.advance_bookmark(context, start, end)
 
     def windows(self, context: Context, today: date) -> list[tuple[date, date]]:
         """The date windows to request for one advertiser whose local date is ``today``.
@@ -251,15 +251,19 @@ class ReportStream(TikTokStream):
             state["replication_key_value"] = day.isoformat()
         return day
 
-    def advance_bookmark(self, context: Context, day: date) -> None:
-        """Claim ``day`` once every record up to it has been emitted, and say so in STATE.
+    def advance_bookmark(self, context: Context, start: date, end: date) -> None:
+        """Claim ``end`` once every record of start..end has been emitted; say so in STATE.
 
-        A backfill of earlier days leaves a later bookmark where it is.
+        A backfill of earlier days leaves a later bookmark where it is, and fixed days that
+        do not continue the bookmark (no bookmark, or a gap after it) leave it alone too:
+        claiming them would skip the days in between when open-ended runs resume.
         """
         current = self.bookmark(context)
+        if self.settings.dates.fixed and (current is None or start > current + timedelta(days=1)):
+            return
         state = self.get_context_state(context)
         state["replication_key"] = self.replication_key
-        state["replication_key_value"] = max(day, current or day).isoformat()
+        state["replication_key_value"] = max(end, current or end).isoformat()
         state.pop("progress_markers", None)
         self._write_state_message()
 
