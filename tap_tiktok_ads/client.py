@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -37,6 +37,8 @@ QUERY_TOO_LARGE_CODE = 40067
 # Sent by /report/integrated/get/ when it answered for the newest 20,000 ads only.
 ADS_THROTTLE_HEADER = "X-Tt-Ads-Throttle"
 MAX_PAGING_RESTARTS = 3
+# How far the API's clock may be from this machine's before it is not believed.
+MAX_CLOCK_SKEW = timedelta(days=1)
 # TikTok penalises repeating a request that timed out: at most this many retries of it.
 MAX_TIMEOUT_RETRIES = 2
 
@@ -67,6 +69,11 @@ def is_retriable_code(code: int) -> bool:
         or 51000 <= code <= 51099
         or 52000 <= code <= 52999
     )
+
+
+def local_now() -> datetime:
+    """This machine's clock, in UTC."""
+    return datetime.now(timezone.utc)
 
 
 class TikTokAPIError(TapTikTokAdsError):
@@ -258,6 +265,7 @@ class TikTokClient:
         max_requests_per_second: float = 10.0,
         max_concurrent_requests: int = 4,
         extra_secrets: tuple[str, ...] = (),
+        max_clock_skew: timedelta = MAX_CLOCK_SKEW,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.request_timeout = request_timeout
@@ -266,6 +274,8 @@ class TikTokClient:
         self.backoff_max_seconds = backoff_max_seconds
         self.rate_limiter = RateLimiter(max_requests_per_second)
         self.server_time: datetime | None = None
+        self.max_clock_skew = max_clock_skew
+        self._distrusted_clock = False
         self._secrets = tuple(s for s in (access_token, *extra_secrets) if s)
         _guard_http_logs(self._secrets)
         self.session = requests.Session()
@@ -470,19 +480,36 @@ class TikTokClient:
         raise self._error_for(code, body, context)
 
     def _note_server_time(self, response: requests.Response) -> None:
-        """Remember the server's clock (HTTP ``Date``): report days follow TikTok's "today"."""
+        """Remember the server's clock (HTTP ``Date``): report days follow TikTok's "today".
+
+        A clock further than ``max_clock_skew`` from this machine's (a proxy's stale header,
+        a forged ``Date: 2100-01-01``) is not believed: it would end report windows in the
+        future and move bookmarks past days that have not happened. This machine's clock is
+        used instead, with one warning.
+        """
         header = response.headers.get("Date")
         if not header:
             return
         try:
             moment = parsedate_to_datetime(header)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return
-        self.server_time = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        if abs(moment - local_now()) > self.max_clock_skew:
+            if not self._distrusted_clock:
+                self._distrusted_clock = True
+                log.warning(
+                    "The API's clock (HTTP Date %r) is more than %s off this machine's; "
+                    "using this machine's clock for 'today'",
+                    header[:40],
+                    self.max_clock_skew,
+                )
+            return
+        self.server_time = moment
 
     def now(self) -> datetime:
-        """The server's clock as of the last response, else this machine's (both UTC)."""
-        return self.server_time or datetime.now(timezone.utc)
+        """The server's clock as of the last believable response, else this machine's (UTC)."""
+        return self.server_time or local_now()
 
     def _error_for(
         self, code: int, body: dict[str, Any], context: dict[str, Any]

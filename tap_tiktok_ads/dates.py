@@ -97,6 +97,12 @@ class DateSelection:
         latest = today or today_in(EARLIEST_ZONE)
         return _PARSERS[used[0]](config, latest, week_start)
 
+    @property
+    def fixed(self) -> bool:
+        """Days the user wrote down (``date``, or ``start_date`` with ``end_date``): a backfill
+        read whatever the bookmarks say, where open and relative ranges resume from them."""
+        return self.mode == "date" or (self.mode == "start_date" and self.end is not None)
+
     def resolve(self, today: date) -> tuple[date, date]:
         """Inclusive (first, last) report days where the local date is ``today``.
 
@@ -294,11 +300,15 @@ def _period_start(unit: str, day: date, week_start: int) -> date:
 
 
 def lookup_timezone(name: str | None) -> tuple[tzinfo, bool]:
-    """``(zone, known)``: a missing or unknown name gives ``(UTC, False)`` so callers can warn.
+    """``(zone, known)``: an ad account's report clock; a missing or unknown name gives
+    ``(UTC, False)`` so callers can warn.
 
-    Accepts IANA names (``America/Los_Angeles``, ``Etc/GMT+8`` which is UTC-8 by POSIX
-    convention), any letter case, and offsets as people write them: ``UTC+08:00``,
-    ``GMT-05:00``, ``UTC+8``, ``+05:30`` (UTC-14..UTC+14).
+    TikTok ad accounts keep one UTC offset all year: Ads Manager does not support daylight
+    saving time, and an account created in California reports in UTC-8 even in summer. So a
+    region name (``America/Los_Angeles``) gives that region's standard time
+    (:class:`StandardTime`), never its daylight time. Accepts IANA names (``Etc/GMT+8`` is
+    UTC-8 by POSIX convention), any letter case, and offsets as people write them:
+    ``UTC+08:00``, ``GMT-05:00``, ``UTC+8``, ``+05:30`` (UTC-14..UTC+14).
     """
     text = name.strip() if isinstance(name, str) else ""
     zone = (_offset_zone(text) or _iana_zone(text)) if text else None
@@ -308,6 +318,47 @@ def lookup_timezone(name: str | None) -> tuple[tzinfo, bool]:
 def resolve_timezone(name: str | None) -> tzinfo:
     """The zone :func:`lookup_timezone` finds, UTC when it finds none."""
     return lookup_timezone(name)[0]
+
+
+class StandardTime(tzinfo):
+    """A region's standard time all year: the smaller of its January and July UTC offsets.
+
+    "Smaller" rather than "without DST" because tz data marks Irish winter time as negative
+    daylight saving; both readings agree everywhere else. The offset is taken per year, so
+    a region that changed its standard time keeps the offset it had then.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._offsets: dict[int, timedelta] = {}
+
+    def offset_in(self, year: int) -> timedelta:
+        offset = self._offsets.get(year)
+        if offset is None:
+            january, july = (self.zone.utcoffset(datetime(year, m, 1)) for m in (1, 7))
+            offset = self._offsets[year] = min(january or timedelta(0), july or timedelta(0))
+        return offset
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return self.offset_in(dt.year if dt is not None else datetime.now(timezone.utc).year)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return f"{self.zone.key} (standard time)"
+
+    def fromutc(self, dt: datetime) -> datetime:
+        return dt + self.offset_in(dt.year)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StandardTime) and other.zone.key == self.zone.key
+
+    def __hash__(self) -> int:
+        return hash(("StandardTime", self.zone.key))
+
+    def __repr__(self) -> str:
+        return f"StandardTime({self.zone.key!r})"
 
 
 def _offset_zone(text: str) -> tzinfo | None:
@@ -326,7 +377,7 @@ def _iana_zone(text: str) -> tzinfo | None:
         if key is None:
             continue
         try:
-            return ZoneInfo(key)
+            return StandardTime(ZoneInfo(key))
         except (ZoneInfoNotFoundError, ValueError, OSError):
             continue
     return None
@@ -363,13 +414,10 @@ def tiktok_day_to_iso(value: str) -> str:
 def local_hour_to_rfc3339(local: str, tz: tzinfo | str) -> str:
     """TikTok's local ``YYYY-MM-DD HH:00:00`` as RFC 3339 with the advertiser's offset then.
 
-    TikTok labels hours by local wall clock, so around DST changes a label is ambiguous:
-
-    - fall-back: the repeated hour gets its first (daylight) offset, ``01:00:00-07:00``;
-    - spring-forward: a label inside the gap, should one come, keeps its wall time with the
-      offset in force before the gap, ``02:00:00-08:00`` (the instant the clocks jumped).
-
-    Either way the wall time in the label survives unchanged. ValueError if malformed.
+    Account zones from :func:`lookup_timezone` keep one offset all year, so every label is
+    one instant. Given a zone with daylight saving, a label is read as its first occurrence
+    (fold=0), and one inside a spring-forward gap keeps its wall time with the offset before
+    the gap. The wall time in the label survives unchanged. ValueError if malformed.
     """
     zone = resolve_timezone(tz) if isinstance(tz, str) else tz
     return _tiktok_local_time(local).replace(tzinfo=zone, fold=0).isoformat()

@@ -23,6 +23,8 @@ from tap_tiktok_ads.errors import ConfigError
 MAX_PAGE_SIZE = 1000
 # TikTok advises at most 100 metrics per report query; every metric at once overflows URLs.
 METRICS_PER_REQUEST = (1, 100)  # (lowest, highest and default)
+# A century: for a TikTok stand-in whose clock is pinned to another day (tests, demos).
+MAX_CLOCK_SKEW_HOURS = 876_000
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -129,6 +131,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType,
         default=30,
         description="Days per daily report request (1-30). Lower it if TikTok answers 40067.",
+    ),
+    th.Property(
+        "max_clock_skew_hours",
+        th.IntegerType,
+        default=24,
+        description=(
+            "How far TikTok's clock (the HTTP Date of its answers) may be from this machine's "
+            "before the tap distrusts it and takes this machine's 'today' instead "
+            f"(1-{MAX_CLOCK_SKEW_HOURS})."
+        ),
     ),
     th.Property(
         "service_type",
@@ -291,6 +303,7 @@ class Settings:
     attribution_window_days: int = 7
     report_window_days: int = 30
     max_metrics_per_request: int = METRICS_PER_REQUEST[1]
+    max_clock_skew_hours: int = 24
     service_type: str = "AUCTION"
     user_agent: str = "tap-tiktok-ads"
 
@@ -325,6 +338,9 @@ class Settings:
             report_window_days=_int_in_range(config, "report_window_days", 30, 1, 30),
             max_metrics_per_request=_int_in_range(
                 config, "max_metrics_per_request", METRICS_PER_REQUEST[1], *METRICS_PER_REQUEST
+            ),
+            max_clock_skew_hours=_int_in_range(
+                config, "max_clock_skew_hours", 24, 1, MAX_CLOCK_SKEW_HOURS
             ),
             service_type=str(config.get("service_type") or "AUCTION"),
             user_agent=str(config.get("user_agent") or "tap-tiktok-ads"),

@@ -7,16 +7,19 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from functools import cached_property
 from typing import Any
 
 from singer_sdk import Stream, Tap
+from typing_extensions import override
 
 from tap_tiktok_ads import DISTRIBUTION
+from tap_tiktok_ads.bookmarks import check_state, check_state_shape
 from tap_tiktok_ads.client import FatalAPIError, TikTokClient
-from tap_tiktok_ads.dates import lookup_timezone
+from tap_tiktok_ads.dates import lookup_timezone, today_in
 from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.reports.definitions import (
     ReportDefinition,
@@ -50,6 +53,8 @@ ENTITY_STREAMS: tuple[type[Stream], ...] = (
     BusinessCentersStream,
 )
 UNREADABLE_CODES = frozenset({40001, 40300, 40301})
+# Ids named in a message; more are counted, not listed.
+MAX_LISTED_IDS = 10
 DEBUG_ENV = "TAP_TIKTOK_ADS_DEBUG"
 
 
@@ -79,6 +84,7 @@ class TapTikTokAds(Tap):
             max_requests_per_second=settings.max_requests_per_second,
             max_concurrent_requests=settings.max_concurrent_requests,
             extra_secrets=tuple(s for s in (settings.secret,) if s),
+            max_clock_skew=timedelta(hours=settings.max_clock_skew_hours),
         )
 
     @cached_property
@@ -123,45 +129,61 @@ class TapTikTokAds(Tap):
         """Time zone and currency per readable advertiser; the first call checks the token."""
         info: dict[str, dict[str, Any]] = {}
         unreadable: list[str] = []
+        # Without skipping, the run fails anyway: enough refused ids to name them will do.
+        enough = None if self.settings.skip_unauthorized_advertisers else MAX_LISTED_IDS
         for batch in batches(self.requested_advertiser_ids):
-            rows, refused = self._read_advertisers(batch)
-            info.update((str(row["advertiser_id"]), row) for row in rows)
-            unreadable += refused
+            for rows, refused in self._read_advertisers(batch):
+                info.update((str(row["advertiser_id"]), row) for row in rows)
+                unreadable += refused
+                if enough is not None and len(unreadable) >= enough:
+                    self._report_unreadable(unreadable, complete=False)
         if unreadable:
-            self._report_unreadable(unreadable)
+            self._report_unreadable(unreadable, complete=True)
         return {i: info[i] for i in self.requested_advertiser_ids if i in info}
 
-    def _read_advertisers(self, ids: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[str]]:
-        """Rows of the readable ids; one refused id fails a whole batch, so find it alone."""
+    def _read_advertisers(
+        self, ids: tuple[str, ...]
+    ) -> Iterator[tuple[list[dict[str, Any]], list[str]]]:
+        """(readable rows, refused ids) of ``ids``, a part at a time.
+
+        One refused id fails the whole call, so a refused batch is halved until each refused
+        id stands alone: k refused ids among n cost about 2k*log2(n/k) calls instead of n.
+        """
         fields = ["advertiser_id", "name", "timezone", "display_timezone", "currency"]
         try:
             data = self.client.get(INFO_PATH, {"advertiser_ids": list(ids), "fields": fields})
-            return list(data.get("list") or []), []
         except FatalAPIError as error:
             if error.code not in UNREADABLE_CODES:
                 raise
             if len(ids) == 1:
-                return [], list(ids)
-        rows: list[dict[str, Any]] = []
-        refused: list[str] = []
-        for advertiser_id in ids:
-            more_rows, more_refused = self._read_advertisers((advertiser_id,))
-            rows += more_rows
-            refused += more_refused
-        return rows, refused
+                yield [], list(ids)
+                return
+            middle = len(ids) // 2
+            yield from self._read_advertisers(ids[:middle])
+            yield from self._read_advertisers(ids[middle:])
+            return
+        yield list(data.get("list") or []), []
 
-    def _report_unreadable(self, ids: list[str]) -> None:
-        listed = ", ".join(ids)
+    def _report_unreadable(self, ids: list[str], *, complete: bool) -> None:
+        """Fail naming the refused ids (at most MAX_LISTED_IDS of them), or skip them."""
+        listed = ", ".join(ids[:MAX_LISTED_IDS])
+        if len(ids) > MAX_LISTED_IDS:
+            listed += f" and {len(ids) - MAX_LISTED_IDS} more"
         if not self.settings.skip_unauthorized_advertisers:
+            count = f"{len(ids)} advertiser(s)" if complete else f"{len(ids)} or more advertisers"
             raise ConfigError(
                 "advertiser_ids",
-                f"the token cannot read advertiser(s) {listed} (TikTok 40001/40300); remove "
+                f"the token cannot read {count}: {listed} (TikTok 40001/40300); remove "
                 "them or set skip_unauthorized_advertisers to skip them",
             )
-        self.logger.warning("Skipping advertiser(s) the token cannot read: %s", listed)
+        self.logger.warning("Skipping %d advertiser(s) the token cannot read: %s", len(ids), listed)
 
     def advertiser_timezone(self, advertiser_id: str) -> tzinfo:
-        """The advertiser's time zone: report days and hours are local to it."""
+        """The advertiser's report clock: report days and hours are local to it.
+
+        ``timezone`` first (a GMT offset, or a region name), ``display_timezone`` when it is
+        missing; either way a fixed offset, as ad accounts have no daylight saving time.
+        """
         row = self.advertiser_info.get(advertiser_id) or {}
         name = row.get("timezone") or row.get("display_timezone")
         zone, known = lookup_timezone(name)
@@ -190,13 +212,59 @@ class TapTikTokAds(Tap):
 
     def sync_all(self) -> None:
         _ = self.settings  # validate every setting before the first request
+        kinds = {name: getattr(s, "bookmark_kind", "") for name, s in self.streams.items()}
+        check_state(self.state, kinds)  # and every bookmark
         _ = self.advertiser_info  # fail fast on a bad token or unreadable advertiser
+        if not self.advertiser_ids:
+            self._sync_nothing()
+            return
+        self._warn_about_days_after_today()
         try:
             super().sync_all()
         finally:
             flush = getattr(self.message_writer, "flush", None)
             if flush is not None:
                 flush()  # records buffered after the last STATE message
+
+    @override
+    def load_state(self, state: dict[str, Any]) -> None:
+        check_state_shape(state)  # the SDK would trip over a malformed one with a traceback
+        super().load_state(state)
+
+    def _sync_nothing(self) -> None:
+        """No advertiser is left to read: say so, and describe the selected streams only."""
+        self.logger.warning(
+            "No advertiser is readable with this token (all skipped or none authorized); "
+            "no records to sync"
+        )
+        for stream in self.streams.values():
+            if stream.selected:
+                stream._write_schema_message()
+        flush = getattr(self.message_writer, "flush", None)
+        if flush is not None:
+            flush()
+
+    def _warn_about_days_after_today(self) -> None:
+        """Fixed days after TikTok's today for an advertiser have no data there yet."""
+        dates = self.settings.dates
+        if dates.mode not in ("date", "start_date") or dates.start is None:
+            return
+        now = self.client.now()
+        early = [
+            advertiser_id
+            for advertiser_id in self.advertiser_ids
+            if dates.start > today_in(self.advertiser_timezone(advertiser_id), now)
+        ]
+        if early:
+            listed = ", ".join(early[:MAX_LISTED_IDS])
+            self.logger.warning(
+                "%s: %s is after TikTok's today for %d advertiser(s) (%s); they have no "
+                "report days in the selection yet",
+                dates.mode,
+                dates.start,
+                len(early),
+                listed,
+            )
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
@@ -231,8 +299,8 @@ def checked_json(text: str, option: str) -> str:
         and all(isinstance(s, dict) and s.get("tap_stream_id") for s in streams)
     ):
         raise ConfigError("--catalog", "`streams` must be a list of entries with tap_stream_id")
-    if option == "state" and not isinstance(value.get("bookmarks", {}), dict):
-        raise ConfigError("--state", "`bookmarks` must be an object")
+    if option == "state":
+        check_state_shape(value)
     return text or "{}"
 
 

@@ -19,6 +19,8 @@ from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.tap import TapTikTokAds
 
 EMULATOR_TODAY = date(2026, 11, 20)
+# Lets the tap believe an emulator whose clock is pinned to EMULATOR_TODAY (or another day).
+PINNED_CLOCK_SKEW_HOURS = 876_000
 # Every secret the suite hands out (the emulator's defaults and tests/test_cli.py's).
 TEST_SECRETS = (
     "emulator-token",
@@ -118,6 +120,8 @@ def tap_config(emu: Emulator, **overrides: Any) -> dict[str, Any]:
         "advertiser_ids": [a["advertiser_id"] for a in emu.world.advertisers],
         "start_date": "2026-10-01",
         "max_requests_per_second": 1000,
+        # The emulator's clock is pinned to its own day, far from this machine's.
+        "max_clock_skew_hours": PINNED_CLOCK_SKEW_HOURS,
     }
     if any(k in overrides for k in ("date", "days_back", "start_days_back", "date_period")):
         del config["start_date"]  # one way of choosing dates at a time

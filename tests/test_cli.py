@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tap_tiktok_ads.emulator import Emulator
-from tests.conftest import EMULATOR_TODAY
+from tests.conftest import EMULATOR_TODAY, PINNED_CLOCK_SKEW_HOURS
 
 TOKEN = "tok-9f8e7d6c5b4a-secret"
 APP_SECRET = "app-1a2b3c4d5e6f-secret"
@@ -67,6 +67,7 @@ def base_config(emu: Emulator, **overrides: Any) -> dict[str, Any]:
         "advertiser_ids": [a["advertiser_id"] for a in emu.world.advertisers],
         "date": "2026-11-19",
         "max_requests_per_second": 1000,
+        "max_clock_skew_hours": PINNED_CLOCK_SKEW_HOURS,
         **overrides,
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -235,7 +236,11 @@ def test_slow_down_has_a_floor() -> None:
 
 
 @responses.activate
-def test_now_follows_the_server_date_header(client: TikTokClient) -> None:
+def test_now_follows_the_server_date_header(
+    client: TikTokClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    machine = datetime(2026, 11, 20, 23, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr("tap_tiktok_ads.client.local_now", lambda: machine)
     responses.get(
         f"{API}/user/info/",
         json=envelope(data={}),

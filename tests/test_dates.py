@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date, datetime, timedelta, timezone
 from itertools import combinations, pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -406,31 +407,63 @@ def test_today_needs_an_aware_instant() -> None:
 # -- TikTok's formats ------------------------------------------------------------------------
 
 
-def test_local_hours_carry_the_offset_across_spring_forward() -> None:
+def test_account_zones_keep_standard_time_across_spring_forward() -> None:
+    # TikTok ad accounts have no daylight saving: a California account is UTC-8 all year.
     zone = resolve_timezone("America/Los_Angeles")
-    assert local_hour_to_rfc3339("2026-03-08 01:00:00", zone) == "2026-03-08T01:00:00-08:00"
-    # 02:00 does not exist that day: keep the label, with the offset before the jump.
-    assert local_hour_to_rfc3339("2026-03-08 02:00:00", zone) == "2026-03-08T02:00:00-08:00"
-    assert local_hour_to_rfc3339("2026-03-08 03:00:00", zone) == "2026-03-08T03:00:00-07:00"
+    for hour in ("01", "02", "03", "23"):
+        label = f"2026-03-08 {hour}:00:00"
+        assert local_hour_to_rfc3339(label, zone) == f"2026-03-08T{hour}:00:00-08:00"
+    assert local_hour_to_rfc3339("2026-07-01 12:00:00", zone) == "2026-07-01T12:00:00-08:00"
 
 
-def test_local_hours_carry_the_offset_across_fall_back() -> None:
+def test_account_zones_keep_standard_time_across_fall_back() -> None:
     zone = resolve_timezone("America/Los_Angeles")
-    assert local_hour_to_rfc3339("2026-11-01 00:00:00", zone) == "2026-11-01T00:00:00-07:00"
-    # 01:00 happens twice; the label means its first, daylight, occurrence.
-    assert local_hour_to_rfc3339("2026-11-01 01:00:00", zone) == "2026-11-01T01:00:00-07:00"
+    assert local_hour_to_rfc3339("2026-11-01 00:00:00", zone) == "2026-11-01T00:00:00-08:00"
+    assert local_hour_to_rfc3339("2026-11-01 01:00:00", zone) == "2026-11-01T01:00:00-08:00"
     assert local_hour_to_rfc3339("2026-11-01 02:00:00", "America/Los_Angeles") == (
         "2026-11-01T02:00:00-08:00"
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "january", "july"),
+    [
+        ("America/Los_Angeles", -8, -8),
+        ("Australia/Sydney", 10, 10),  # southern summer is January: still +10
+        ("Europe/Dublin", 0, 0),  # tz data calls Irish winter time negative DST
+        ("Europe/Berlin", 1, 1),
+        ("Etc/GMT+8", -8, -8),
+        ("Asia/Tokyo", 9, 9),
+    ],
+)
+def test_region_names_give_their_standard_time_all_year(name: str, january: int, july: int) -> None:
+    zone = resolve_timezone(name)
+    assert datetime(2026, 1, 15, 12, tzinfo=zone).utcoffset() == timedelta(hours=january)
+    assert datetime(2026, 7, 15, 12, tzinfo=zone).utcoffset() == timedelta(hours=july)
+    assert datetime(2026, 7, 15, 12, tzinfo=zone).dst() == timedelta(0)
+
+
+def test_today_in_summer_follows_standard_time() -> None:
+    # 07:30 UTC on 1 July: 00:30 by Los Angeles daylight time, but 23:30 on 30 June for TikTok.
+    moment = datetime(2026, 7, 1, 7, 30, tzinfo=timezone.utc)
+    assert today_in("America/Los_Angeles", moment) == date(2026, 6, 30)
+    assert today_in("Etc/GMT+8", moment) == date(2026, 6, 30)
+    assert moment.astimezone(resolve_timezone("America/Los_Angeles")).hour == 23
+
+
 @pytest.mark.parametrize("day", ["2026-03-08", "2026-11-01"])
-def test_hours_of_a_dst_day_stay_in_order(day: str) -> None:
+def test_hours_of_a_dst_day_are_24_distinct_hours(day: str) -> None:
     zone = resolve_timezone("America/Los_Angeles")
     hours = [local_hour_to_rfc3339(f"{day} {hour:02d}:00:00", zone) for hour in range(24)]
-    instants = [datetime.fromisoformat(h) for h in hours if not h.startswith(f"{day}T02")]
-    assert instants == sorted(set(instants))
+    instants = [datetime.fromisoformat(h) for h in hours]
+    assert all(b - a == timedelta(hours=1) for a, b in pairwise(instants))
     assert all(h[11:13] == f"{hour:02d}" for hour, h in enumerate(hours))
+
+
+def test_a_daylight_saving_zone_given_directly_reads_labels_as_first_occurrence() -> None:
+    zone = ZoneInfo("America/Los_Angeles")
+    assert local_hour_to_rfc3339("2026-03-08 02:00:00", zone) == "2026-03-08T02:00:00-08:00"
+    assert local_hour_to_rfc3339("2026-11-01 01:00:00", zone) == "2026-11-01T01:00:00-07:00"
 
 
 def test_local_hours_in_fixed_offset_zones() -> None:

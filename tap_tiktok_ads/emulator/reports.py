@@ -16,10 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tap_tiktok_ads.emulator.regions import province_ids
 from tap_tiktok_ads.emulator.world import World, parse_time
+from tap_tiktok_ads.emulator.zones import account_zone
 from tap_tiktok_ads.reports.catalog import (
     AUDIENCE_PAIRS,
     DIMENSIONS,
@@ -146,7 +146,7 @@ class ReportEngine:
             raise ReportError(40002, "query_lifetime: only supported by report_type BASIC")
         granularity = _granularity(dimensions, lifetime)
         metrics = self._metrics(params, report_type, level, granularity, dimensions)
-        local_now = now.astimezone(ZoneInfo(advertiser["timezone"]))
+        local_now = now.astimezone(account_zone(advertiser))
         days = self._days_of(params, dimensions, lifetime, local_now.date())
         page, page_size = self._paging(params)
         selection = _selection(params.get("filtering"))
@@ -394,7 +394,7 @@ class ReportEngine:
         """Whether the ad ran on that local day: from its local creation day, most days."""
         created = self._created.get(ad["ad_id"])
         if created is None:
-            zone = ZoneInfo(self.world.by_id["advertisers"][ad["advertiser_id"]]["timezone"])
+            zone = account_zone(self.world.by_id["advertisers"][ad["advertiser_id"]])
             created = parse_time(ad["create_time"]).astimezone(zone).date()
             self._created[ad["ad_id"]] = created
         if not created <= day <= today:

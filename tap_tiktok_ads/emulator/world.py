@@ -19,11 +19,12 @@ from tap_tiktok_ads.emulator.details import (
     buying_type,
     campaign_details,
 )
+from tap_tiktok_ads.emulator.zones import ACCOUNT_CLOCKS
 
 T = TypeVar("T")
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-ACCOUNTS = (  # time zone, currency, country: a spread of offsets on both sides of UTC
+ACCOUNTS = (  # display time zone, currency, country: a spread of offsets on both sides of UTC
     ("America/Los_Angeles", "USD", "US"),
     ("Asia/Tokyo", "JPY", "JP"),
     ("Europe/Berlin", "EUR", "DE"),
@@ -206,7 +207,7 @@ class World:
             "status": "STATUS_ENABLE",
             "role": "ROLE_ADVERTISER",
             "rejection_reason": None,
-            "timezone": zone,
+            "timezone": ACCOUNT_CLOCKS[zone][0],
             "display_timezone": zone,
             "currency": currency,
             "country": country,

@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from singer_sdk.helpers.types import Context
+from typing_extensions import override
 
+from tap_tiktok_ads.bookmarks import entity_instant, saved_value
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
 from tap_tiktok_ads.streams.base import EntitySchemaStream
 
@@ -41,16 +43,17 @@ class EntityStream(EntitySchemaStream):
     server_side_modified_filter: ClassVar[bool] = False
 
     replication_key = "modify_time"
+    bookmark_kind = "instant"  # how tap_tiktok_ads.bookmarks checks saved values
     is_sorted = False
     derived_properties = frozenset({"is_deleted", "buying_type"})
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         assert context is not None
         advertiser_id = str(context["advertiser_id"])
-        bookmark = self.bookmark(context)
+        bookmark = self.bookmark(context, settle=True)
         for row in self.prefetched(context, self.listing):
             record = to_record(row, advertiser_id)
-            if bookmark and record["modify_time"] and record["modify_time"] < bookmark:
+            if bookmark and record["modify_time"] and _instant(record["modify_time"]) < bookmark:
                 continue
             yield record
 
@@ -78,15 +81,48 @@ class EntityStream(EntitySchemaStream):
                         rows[key] = row
         return list(rows.values())
 
-    def bookmark(self, context: Context) -> str | None:
-        """The ``modify_time`` saved by the previous run for this advertiser, if any."""
-        state = self.get_context_state(context)
-        if state.get("replication_key") != self.replication_key:
-            return None
-        value = state.get("replication_key_value")
-        return str(value) if value else None
+    def bookmark(self, context: Context, *, settle: bool = False) -> datetime | None:
+        """The ``modify_time`` saved by the previous run for this advertiser, as an instant.
 
-    def request_params(self, advertiser_id: str, bookmark: str | None) -> dict[str, Any]:
+        Never after this run's start: a bookmark in the future would skip every change.
+        ``settle`` (on the partition's own thread) also saves it back in UTC, so that the
+        SDK's comparisons of later values, made on text, stay right, and says when it was
+        pulled back.
+        """
+        advertiser_id = str(context["advertiser_id"])
+        state = self.get_context_state(context)
+        value = saved_value(state, self.replication_key)
+        moment = entity_instant(value, self.name, advertiser_id)
+        if moment is None:
+            return None
+        started = self.get_replication_key_signpost(context)
+        if isinstance(started, datetime) and moment > started:
+            if settle:
+                self.logger.warning(
+                    "%s: advertiser %s: the bookmark %s is after this run's start; using %s",
+                    self.name,
+                    advertiser_id,
+                    value,
+                    started.isoformat(),
+                )
+            moment = started
+        if settle:
+            state["replication_key_value"] = moment.isoformat()
+        return moment
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Context | None = None
+    ) -> None:
+        """A ``modify_time`` after the run's start (a bad row, a skewed clock) is saved as the
+        start: a bookmark in the future would skip every later change."""
+        started = self.get_replication_key_signpost(context)
+        value = latest_record.get(self.replication_key)
+        if value and isinstance(started, datetime) and _instant(value) > started:
+            latest_record = {**latest_record, self.replication_key: started.isoformat()}
+        super()._increment_stream_state(latest_record, context=context)
+
+    def request_params(self, advertiser_id: str, bookmark: datetime | None) -> dict[str, Any]:
         filtering: dict[str, Any] = {}
         if self.settings.include_deleted:
             filtering["primary_status"] = "STATUS_ALL"
@@ -169,9 +205,18 @@ def to_record(row: dict[str, Any], advertiser_id: str) -> dict[str, Any]:
     return record
 
 
-def to_tiktok_utc(rfc3339: str) -> str:
+def to_tiktok_utc(moment: datetime | str) -> str:
     """``2024-05-01T10:00:00+00:00`` -> ``2024-05-01 10:00:00`` (UTC), TikTok's filter format."""
-    moment = datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
+    return _instant(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _instant(value: datetime | str) -> datetime:
+    """An aware UTC instant; text is RFC 3339, and a time without offset is UTC."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(_z(value))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(timezone.utc)
+
+
+def _z(text: str) -> str:
+    return text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text

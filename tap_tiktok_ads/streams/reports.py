@@ -19,6 +19,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import MetadataMapping, RecordMessage
 
+from tap_tiktok_ads.bookmarks import report_day, saved_value
 from tap_tiktok_ads.client import (
     AdsCappedError,
     FatalAPIError,
@@ -63,6 +64,7 @@ class ReportStream(TikTokStream):
     # Records are typed by RecordBuilder with converters chosen from the catalog.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     is_sorted = False
+    bookmark_kind = "day"  # how tap_tiktok_ads.bookmarks checks saved values
 
     def __init__(self, tap: Any, definition: ReportDefinition) -> None:
         self.definition = definition
@@ -148,13 +150,28 @@ class ReportStream(TikTokStream):
             self.logger.info(
                 "%s: advertiser %s, %s..%s: %d rows", self.name, advertiser_id, start, end, count
             )
-            self.advance_bookmark(context, end)
+            self.advance_bookmark(context, start, end)
 
     def windows(self, context: Context, today: date) -> list[tuple[date, date]]:
-        first, last = self.settings.dates.resolve(today)
-        first = incremental_start(
-            first, self.bookmark(context), self.settings.attribution_window_days
-        )
+        """The date windows to request for one advertiser whose local date is ``today``.
+
+        Open and relative ranges resume from the bookmark (less the attribution window);
+        fixed days (``date``, ``start_date`` + ``end_date``) are a backfill and are read
+        whatever the bookmark says, which they never move back.
+        """
+        dates = self.settings.dates
+        first, last = dates.resolve(today)
+        bookmark = self.bookmark(context, today)
+        if not dates.fixed:
+            first = incremental_start(first, bookmark, self.settings.attribution_window_days)
+        elif bookmark is not None and first <= bookmark:
+            self.logger.info(
+                "%s: advertiser %s: reading the fixed dates %s, though the bookmark is %s",
+                self.name,
+                context["advertiser_id"],
+                dates.describe(),
+                bookmark,
+            )
         size = min(self.settings.report_window_days, MAX_WINDOW_DAYS[self.definition.granularity])
         return split_windows(first, last, size)
 
@@ -336,23 +353,41 @@ class ReportStream(TikTokStream):
 
     # -- state ------------------------------------------------------------------------------
 
-    def bookmark(self, context: Context) -> date | None:
-        """The last report day a previous run completed for this advertiser."""
-        state = self.get_context_state(context)
-        value = state.get("replication_key_value")
-        if not value or state.get("replication_key") != self.replication_key:
-            return None
-        return date.fromisoformat(str(value)[:10])
+    def bookmark(self, context: Context, today: date | None = None) -> date | None:
+        """The last report day a previous run completed for this advertiser.
 
-    def advance_bookmark(self, context: Context, day: date) -> None:
-        """Claim ``day`` once every record up to it has been emitted, and say so in STATE."""
+        Never after ``today`` (TikTok's, for this advertiser): a bookmark in the future would
+        skip the advertiser until that day, so it is pulled back, with a warning.
+        """
+        advertiser_id = str(context["advertiser_id"])
         state = self.get_context_state(context)
-        current = state.get("replication_key_value")
-        value = day.isoformat()
-        if current and str(current)[:10] > value:
-            value = str(current)[:10]
+        day = report_day(saved_value(state, self.replication_key), self.name, advertiser_id)
+        if day is not None and today is not None and day > today:
+            self.logger.warning(
+                "%s: advertiser %s: the bookmark %s is after TikTok's today there (%s); "
+                "resuming from today",
+                self.name,
+                advertiser_id,
+                day,
+                today,
+            )
+            day = today
+            state["replication_key_value"] = day.isoformat()
+        return day
+
+    def advance_bookmark(self, context: Context, start: date, end: date) -> None:
+        """Claim ``end`` once every record of start..end has been emitted; say so in STATE.
+
+        A backfill of earlier days leaves a later bookmark where it is, and fixed days that
+        do not continue the bookmark (no bookmark, or a gap after it) leave it alone too:
+        claiming them would skip the days in between when open-ended runs resume.
+        """
+        current = self.bookmark(context)
+        if self.settings.dates.fixed and (current is None or start > current + timedelta(days=1)):
+            return
+        state = self.get_context_state(context)
         state["replication_key"] = self.replication_key
-        state["replication_key_value"] = value
+        state["replication_key_value"] = max(end, current or end).isoformat()
         state.pop("progress_markers", None)
         self._write_state_message()
 

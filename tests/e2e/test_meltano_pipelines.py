@@ -15,6 +15,7 @@ import pytest
 
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.reports.catalog import LEVEL_ID_DIMENSION, api_data_level
+from tests.conftest import PINNED_CLOCK_SKEW_HOURS
 from tests.e2e.conftest import MELTANO, ROOT, Postgres, meltano_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("meltano_installed")]
@@ -35,6 +36,7 @@ def tap_env(emu: Emulator) -> dict[str, Any]:
         "TAP_TIKTOK_ADS_START_DATE": FIRST_DAY.isoformat(),
         "TAP_TIKTOK_ADS_ATTRIBUTION_WINDOW_DAYS": ATTRIBUTION_DAYS,
         "TAP_TIKTOK_ADS_MAX_REQUESTS_PER_SECOND": 1000,
+        "TAP_TIKTOK_ADS_MAX_CLOCK_SKEW_HOURS": PINNED_CLOCK_SKEW_HOURS,
     }
 
 

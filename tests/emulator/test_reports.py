@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from tap_tiktok_ads.emulator import Emulator
+from tap_tiktok_ads.emulator.zones import account_zone
 from tests.conftest import EMULATOR_TODAY
 from tests.emulator.helpers import REPORT, advertiser, call, report_rows
 
@@ -27,8 +27,7 @@ def emu() -> Iterator[Emulator]:
 
 
 def local_today(emu: Emulator, index: int = 0) -> datetime:
-    zone = ZoneInfo(emu.world.advertisers[index]["timezone"])
-    return emu.now.astimezone(zone)
+    return emu.now.astimezone(account_zone(emu.world.advertisers[index]))
 
 
 def totals(rows: list[dict[str, Any]], names: list[str] = ADDITIVE) -> dict[str, Decimal]:
@@ -221,7 +220,7 @@ def test_no_data_after_now_or_before_creation(emu: Emulator) -> None:
     created = datetime.strptime(first_ad["create_time"], "%Y-%m-%d %H:%M:%S").replace(
         tzinfo=timezone.utc
     )
-    local_created = created.astimezone(ZoneInfo(emu.world.advertisers[0]["timezone"])).date()
+    local_created = created.astimezone(account_zone(emu.world.advertisers[0])).date()
     early = query(
         emu,
         "AD",

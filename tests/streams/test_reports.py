@@ -278,7 +278,7 @@ def test_second_run_rereads_only_the_attribution_window() -> None:
 def test_date_options_follow_each_advertisers_time_zone(options: dict, expected: dict) -> None:
     now = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)
     with Emulator(seed=4, advertisers=2, now=now) as emu:
-        zones = {a["advertiser_id"]: a["timezone"] for a in emu.world.advertisers}
+        zones = {a["advertiser_id"]: a["display_timezone"] for a in emu.world.advertisers}
         assert set(zones.values()) == set(expected)
         config = tap_config(emu, **options)
         run_tap(
