@@ -13,16 +13,26 @@ from functools import cached_property
 from typing import Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
+from typing_extensions import override
 
 from tap_tiktok_ads.client import FatalAPIError, TikTokClient
 from tap_tiktok_ads.dates import lookup_timezone
-from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
+from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
+from tap_tiktok_ads.redaction import register_secrets
 from tap_tiktok_ads.reports.definitions import (
     ReportDefinition,
     custom_reports,
     predefined_reports,
 )
-from tap_tiktok_ads.settings import Settings, config_schema
+from tap_tiktok_ads.settings import (
+    Settings,
+    config_errors,
+    config_schema,
+    secret_values,
+    settings_from_environment,
+)
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
@@ -38,7 +48,6 @@ ENTITY_STREAMS: tuple[type[Stream], ...] = (
     CustomAudienceDetailsStream,
 )
 UNREADABLE_CODES = frozenset({40001, 40300, 40301})
-DEBUG_ENV = "TAP_TIKTOK_ADS_DEBUG"
 
 
 class TapTikTokAds(Tap):
@@ -53,6 +62,25 @@ class TapTikTokAds(Tap):
     @cached_property
     def settings(self) -> Settings:
         return Settings.from_config(self.config)
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, Any]:  # replaces singer-sdk's reader
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return settings_from_environment(schema, cls._env_var_prefix)
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """singer-sdk's check, but its messages never echo a secret's value."""
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        register_secrets(*secret_values(self._config))
+        errors = config_errors(self._config, schema)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)
+        for error in errors:
+            self.logger.warning("Config validation: %s", error)
+        return errors
 
     @cached_property
     def client(self) -> TikTokClient:
@@ -165,6 +193,7 @@ class TapTikTokAds(Tap):
 
     def sync_all(self) -> None:
         _ = self.settings  # validate every setting before the first request
+        _ = self.report_definitions  # custom_reports too, also when a catalog is given
         _ = self.advertiser_info  # fail fast on a bad token or unreadable advertiser
         try:
             super().sync_all()
@@ -183,6 +212,18 @@ class TapTikTokAds(Tap):
             super().invoke(*args, **kwargs)
         except TapTikTokAdsError as error:
             exit_with_error(error)
+
+    @classmethod
+    def cb_config(cls, ctx: Any, param: Any, value: tuple[str, ...]) -> Any:  # type: ignore[override]
+        """Read the ``--config`` files; a missing or malformed one is one line, not a traceback."""
+        try:
+            return super().cb_config(ctx, param, value)
+        except FileNotFoundError as error:
+            exit_with_error(ConfigError("--config", str(error).splitlines()[0]))
+        except ValueError as error:  # JSON errors name the line and column, not the content
+            exit_with_error(ConfigError("--config", f"the file is not valid JSON ({error})"))
+        except TypeError:
+            exit_with_error(ConfigError("--config", "the file must hold a JSON object"))
 
     @classmethod
     def cb_discover(cls, ctx: Any, param: Any, value: bool) -> None:  # type: ignore[override]
