@@ -6,7 +6,11 @@ Every server here listens on a loopback address. The "other host" a hostile answ
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -16,8 +20,11 @@ from typing import Any
 
 import pytest
 
+from tap_tiktok_ads import auth as auth_module
 from tap_tiktok_ads.auth import exchange_code
 from tap_tiktok_ads.client import FatalAPIError, TikTokClient
+from tap_tiktok_ads.emulator import Emulator
+from tests.conftest import EMULATOR_TODAY, TEST_SECRETS
 
 TOKEN = "tok-9f8e7d6c5b4a-secret"
 APP_SECRET = "app-1a2b3c4d5e6f-secret"
@@ -131,3 +138,220 @@ def test_a_redirect_location_carrying_a_secret_is_shown_masked(elsewhere: Record
     assert TOKEN not in str(caught.value)
     assert APP_SECRET not in str(caught.value)
     assert elsewhere.received == []
+
+
+# -- the CLIs as users run them ---------------------------------------------------------------
+
+ALL_SECRETS = (TOKEN, APP_SECRET, *TEST_SECRETS)
+DEBUG_ENV = {"TAP_TIKTOK_ADS_DEBUG": "1", "TAP_TIKTOK_ADS_LOGLEVEL": "debug"}
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator(
+        seed=31, advertisers=2, today=EMULATOR_TODAY, access_token=TOKEN, secret=APP_SECRET
+    ) as emulator:
+        yield emulator
+
+
+def config_for(emu: Emulator, **overrides: Any) -> dict[str, Any]:
+    return {
+        "access_token": TOKEN,
+        "api_url": emu.base_url,
+        "advertiser_ids": [a["advertiser_id"] for a in emu.world.advertisers],
+        "date": "2026-11-19",
+        "max_requests_per_second": 1000,
+        **overrides,
+    }
+
+
+def tap(
+    tmp_path: Path, config: dict[str, Any], *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run(
+        [str(BIN / "tap-tiktok-ads"), "--config", str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def auth(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "tap-tiktok-ads-auth"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TIKTOK_APP_SECRET": APP_SECRET, **(env or {})},
+    )
+
+
+def leaked(*outputs: str) -> list[str]:
+    return [secret for secret in ALL_SECRETS for output in outputs if secret in output]
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "ERROR" in line]
+
+
+def dead_port() -> int:
+    """A loopback port nothing listens on: every connection is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_crafted_api_url_is_refused_before_any_connection(
+    elsewhere: Recorder, emu: Emulator, tmp_path: Path
+) -> None:
+    """urlparse sees 127.0.0.1 in this URL; requests connects to 127.0.0.2, in clear text."""
+    crafted = f"http://127.0.0.2:{elsewhere.port}\\@{emu.root_url[7:]}/open_api/v1.3"
+    result = tap(tmp_path, config_for(emu, api_url=crafted))
+    assert result.returncode == 1
+    assert "api_url" in error_lines(result.stderr)[0]
+    assert elsewhere.received == []
+
+    helper = auth("--api-url", crafted, "exchange", "--app-id", "1", "--auth-code", AUTH_CODE)
+    assert helper.returncode == 1
+    assert "api_url" in helper.stderr
+    assert elsewhere.received == []
+    assert not leaked(result.stdout, result.stderr, helper.stdout, helper.stderr)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_failed_advertiser_listing_never_shows_the_app_secret(
+    tmp_path: Path, debug: bool
+) -> None:
+    """The connection error names the request URL, whose query carries the app secret."""
+    config = {
+        "access_token": TOKEN,
+        "app_id": "7000000001",
+        "secret": APP_SECRET,
+        "api_url": f"http://127.0.0.1:{dead_port()}/open_api/v1.3",
+        "date": "2026-11-19",
+        "max_retries": 0,
+    }
+    result = tap(tmp_path, config, env=DEBUG_ENV if debug else None)
+    assert result.returncode == 1
+    assert "/oauth2/advertiser/get/" in result.stderr
+    assert ("Traceback" in result.stderr) is debug
+    assert "secret=***" in result.stderr or not debug
+    assert not leaked(result.stdout, result.stderr)
+
+
+def test_the_oauth_helper_traceback_is_redacted_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process, without the helper's retries (the failure is the same on each try)."""
+    monkeypatch.setattr(auth_module, "TikTokClient", functools.partial(TikTokClient, max_tries=1))
+    for name, value in {**DEBUG_ENV, "TAP_TIKTOK_ADS_ACCESS_TOKEN": TOKEN}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TIKTOK_APP_SECRET", APP_SECRET)
+    api_url = f"http://127.0.0.1:{dead_port()}/open_api/v1.3"
+    with pytest.raises(SystemExit) as exit_:
+        auth_module.main(["--api-url", api_url, "advertisers", "--app-id", "7000000001"])
+    assert exit_.value.code == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" in err
+    assert "/oauth2/advertiser/get/" in err
+    assert not leaked(out, err)
+
+
+@pytest.mark.parametrize("flags", [{}, DEBUG_ENV], ids=["plain", "debug"])
+def test_syncs_and_discovery_in_debug_mode_never_print_a_secret(
+    emu: Emulator, tmp_path: Path, flags: dict[str, str]
+) -> None:
+    """The secret scan of whole runs, including TAP_TIKTOK_ADS_DEBUG and debug log level."""
+    config = config_for(emu, app_id=emu.app_id, secret=APP_SECRET)
+    del config["advertiser_ids"]  # every authorized advertiser: the secret travels in a query
+    discovered = tap(tmp_path, config, "--discover", env=flags)
+    assert discovered.returncode == 0, discovered.stderr[-2000:]
+    catalog = select(json.loads(discovered.stdout), "advertisers", "campaigns")
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    synced = tap(tmp_path, config, "--catalog", str(tmp_path / "catalog.json"), env=flags)
+    assert synced.returncode == 0, synced.stderr[-2000:]
+    assert '"RECORD"' in synced.stdout
+    if flags:
+        assert "DEBUG" in synced.stderr
+        assert "/oauth2/advertiser/get/" in synced.stderr  # urllib3 logged the URL...
+    assert not leaked(discovered.stdout, discovered.stderr, synced.stdout, synced.stderr)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        ({"secret": 990011223344}, "secret"),
+        ({"access_token": [TOKEN]}, "access_token"),
+        ({"access_token": f"{TOKEN}\nX"}, "access_token"),
+        ({"access_token": f"{TOKEN}ü"}, "access_token"),
+    ],
+)
+def test_a_mistyped_secret_is_named_never_shown(
+    emu: Emulator, tmp_path: Path, overrides: dict, setting: str
+) -> None:
+    """In debug mode, which prints the most (tracebacks, every log line)."""
+    emu.clear_requests()
+    result = tap(tmp_path, config_for(emu, **overrides), env=DEBUG_ENV)
+    assert result.returncode == 1
+    assert error_lines(result.stderr)[0].split("| ")[-1].startswith(f"{setting}: ")
+    assert "990011223344" not in result.stderr
+    assert not leaked(result.stdout, result.stderr)
+    assert emu.requests() == []
+
+
+def test_an_invalid_custom_report_is_refused_before_any_request_with_a_catalog(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    catalog = {"streams": []}
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    emu.clear_requests()
+    custom = [{"name": "abc\n", "data_level": "ad"}]
+    result = tap(
+        tmp_path,
+        config_for(emu, custom_reports=custom),
+        "--catalog",
+        str(tmp_path / "catalog.json"),
+    )
+    assert result.returncode == 1
+    assert "custom_reports: [0].name" in error_lines(result.stderr)[0]
+    assert emu.requests() == []
+
+
+def select(catalog: dict[str, Any], *streams: str) -> dict[str, Any]:
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if not item["breadcrumb"]:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
+def test_settings_from_environment_variables(emu: Emulator, tmp_path: Path) -> None:
+    """`--config ENV`: numbers with decimals, and one advertiser id, as users export them."""
+    first = emu.world.advertisers[0]["advertiser_id"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_ADS_")} | {
+        "TAP_TIKTOK_ADS_ACCESS_TOKEN": TOKEN,
+        "TAP_TIKTOK_ADS_API_URL": emu.base_url,
+        "TAP_TIKTOK_ADS_DATE": "2026-11-19",
+        "TAP_TIKTOK_ADS_ADVERTISER_IDS": first,
+        "TAP_TIKTOK_ADS_REQUEST_TIMEOUT": "30.5",
+        "TAP_TIKTOK_ADS_MAX_REQUESTS_PER_SECOND": "500.5",
+        "TAP_TIKTOK_ADS_RETRY_BACKOFF_SECONDS": "0.5",
+    }
+    command = [str(BIN / "tap-tiktok-ads"), "--config", "ENV"]
+    run = {"capture_output": True, "text": True, "timeout": 120, "cwd": tmp_path}
+    discovered = subprocess.run([*command, "--discover"], env=env, **run)
+    assert discovered.returncode == 0, discovered.stderr[-2000:]
+    catalog = select(json.loads(discovered.stdout), "advertisers")
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    synced = subprocess.run([*command, "--catalog", str(tmp_path / "catalog.json")], env=env, **run)
+    assert synced.returncode == 0, synced.stderr[-2000:]
+    records = [json.loads(line) for line in synced.stdout.splitlines() if '"RECORD"' in line]
+    assert [r["record"]["advertiser_id"] for r in records] == [first]
+
+    broken = subprocess.run(command, env={**env, "TAP_TIKTOK_ADS_MAX_RETRIES": "two"}, **run)
+    assert broken.returncode == 1
+    assert error_lines(broken.stderr)[0].split("| ")[-1].startswith("max_retries: ")
+    assert "Traceback" not in broken.stderr
