@@ -6,10 +6,12 @@ Every server here listens on a loopback address. The "other host" a hostile answ
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -237,9 +239,9 @@ def test_a_failed_advertiser_listing_never_shows_the_app_secret(
     result = tap(tmp_path, config, env=DEBUG_ENV if debug else None)
     assert result.returncode == 1
     assert "/oauth2/advertiser/get/" in result.stderr
+    assert not leaked(result.stdout, result.stderr)
     assert ("Traceback" in result.stderr) is debug
     assert "secret=***" in result.stderr or not debug
-    assert not leaked(result.stdout, result.stderr)
 
 
 def test_the_oauth_helper_traceback_is_redacted_too(
@@ -355,3 +357,150 @@ def test_settings_from_environment_variables(emu: Emulator, tmp_path: Path) -> N
     assert broken.returncode == 1
     assert error_lines(broken.stderr)[0].split("| ")[-1].startswith("max_retries: ")
     assert "Traceback" not in broken.stderr
+
+
+# -- the OAuth helper: the single-use auth code is never wasted ---------------------------------
+
+
+def exchange(api_url: str, app_id: str, code: str, *options: str) -> Any:
+    """``tap-tiktok-ads-auth exchange`` in-process; its exit code."""
+    argv = ["--api-url", api_url, "exchange", "--app-id", app_id, "--auth-code", code, *options]
+    with pytest.raises(SystemExit) as exit_:
+        auth_module.main(argv)
+    return exit_.value.code
+
+
+def exchanges(emu: Emulator) -> int:
+    return sum(r["path"] == "/oauth2/access_token/" for r in emu.requests())
+
+
+def bad_targets(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "invalid.json").write_text("{not json")
+    (tmp_path / "array.json").write_text("[1, 2]")
+    (tmp_path / "folder.json").mkdir()
+    real = tmp_path / "real.json"
+    real.write_text('{"keep": true}')
+    (tmp_path / "link.json").symlink_to(real)
+    return {
+        "invalid JSON": tmp_path / "invalid.json",
+        "a JSON array": tmp_path / "array.json",
+        "a directory": tmp_path / "folder.json",
+        "a symbolic link": tmp_path / "link.json",
+        "a missing folder": tmp_path / "nowhere" / "config.json",
+    }
+
+
+def test_a_bad_write_config_target_is_refused_before_the_code_is_spent(
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TIKTOK_APP_SECRET", APP_SECRET)
+    code = emu.issue_auth_code()
+    emu.clear_requests()
+    for kind, target in bad_targets(tmp_path).items():
+        status = exchange(emu.base_url, emu.app_id, code, "--write-config", str(target))
+        _, err = capsys.readouterr()
+        assert status == 1, kind
+        assert err.startswith("tap-tiktok-ads-auth: --write-config: "), kind
+        assert len(err.splitlines()) == 1, kind
+    assert exchanges(emu) == 0
+    assert (tmp_path / "real.json").read_text() == '{"keep": true}'  # the link was not followed
+
+    # The code is still good: the user fixes the path and tries again.
+    good = tmp_path / "good.json"
+    status = exchange(emu.base_url, emu.app_id, code, "--write-config", str(good))
+    assert status == 0
+    assert json.loads(good.read_text())["access_token"] == TOKEN
+    assert stat.S_IMODE(good.stat().st_mode) == 0o600
+
+
+def test_an_existing_config_keeps_its_other_settings(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIKTOK_APP_SECRET", APP_SECRET)
+    target = tmp_path / "tiktok.json"
+    target.write_text(json.dumps({"start_date": "2026-01-01", "access_token": "old-token"}))
+    status = exchange(
+        emu.base_url, emu.app_id, emu.issue_auth_code(), "--write-config", str(target)
+    )
+    assert status == 0
+    written = json.loads(target.read_text())
+    assert written["start_date"] == "2026-01-01"
+    assert written["access_token"] == TOKEN
+    assert [p.name for p in tmp_path.iterdir()] == ["tiktok.json"]  # no temporary file left
+
+
+def test_when_writing_fails_after_the_exchange_the_token_is_printed(
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def disk_full(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setenv("TIKTOK_APP_SECRET", APP_SECRET)
+    monkeypatch.setattr(auth_module.tempfile, "mkstemp", disk_full)
+    target = tmp_path / "tiktok.json"
+    status = exchange(
+        emu.base_url, emu.app_id, emu.issue_auth_code(), "--write-config", str(target)
+    )
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "No space left on device" in out
+    assert f"TAP_TIKTOK_ADS_ACCESS_TOKEN={TOKEN}" in out.splitlines()  # on the terminal...
+    assert TOKEN not in err  # ...never in an error stream or a log
+    assert not target.exists()
+
+
+def test_an_exchange_answer_without_a_token_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_token(_: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        body = {"code": 0, "message": "OK", "request_id": "r9", "data": {"scope": [1]}}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+    monkeypatch.setenv("TIKTOK_APP_SECRET", APP_SECRET)
+    with Recorder("127.0.0.1", no_token) as api:
+        status = exchange(f"{api.url}/open_api/v1.3", "1", AUTH_CODE, "--print-env")
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "/oauth2/access_token/" in err
+    assert "no access_token" in err
+    assert "Traceback" not in err
+    assert not leaked(out, err)
+
+
+def test_listen_times_out_even_when_a_client_holds_an_idle_connection() -> None:
+    port = dead_port()
+    redirect = f"http://127.0.0.1:{port}/callback"
+    command = ["listen", "--app-id", "1", "--redirect-uri", redirect, "--timeout", "1"]
+    process = subprocess.Popen(
+        [str(BIN / "tap-tiktok-ads-auth"), *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TIKTOK_APP_SECRET": APP_SECRET},
+    )
+    idle = socket.socket()
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()  # the authorization URL: the listener comes up next
+        for _ in range(500):
+            try:
+                idle.connect(("127.0.0.1", port))
+                break
+            except ConnectionRefusedError:
+                if process.poll() is not None:
+                    break
+                threading.Event().wait(0.01)
+        _, err = process.communicate(timeout=60)  # a hang guard, not a speed check
+    finally:
+        idle.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1
+    assert "no redirect arrived" in err
