@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_tiktok_ads.client import PRODUCTION_API_URL, SANDBOX_API_URL
@@ -349,3 +351,15 @@ def test_a_malformed_environment_variable_names_its_setting(
         env_tap(monkeypatch, **{name: text})
     assert caught.value.setting == name
     assert f"TAP_TIKTOK_ADS_{name.upper()}" in str(caught.value)
+
+
+def test_meltano_setting_kinds_match_the_schema() -> None:
+    """Meltano casts values by kind: an `integer` kind would refuse or cut `30.5`."""
+    project = yaml.safe_load((Path(__file__).resolve().parent.parent / "meltano.yml").read_text())
+    extractor = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-tiktok-ads")
+    kinds = {s["name"]: s.get("kind") for s in extractor["settings"]}
+    expected = {"number": "decimal", "integer": "integer", "boolean": "boolean"}
+    for name, spec in CONFIG_SCHEMA["properties"].items():
+        types = [t for t in spec.get("type", []) if t != "null"]
+        if len(types) == 1 and types[0] in expected:
+            assert kinds[name] == expected[types[0]], name
