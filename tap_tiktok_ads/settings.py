@@ -484,6 +484,8 @@ def secret_values(config: Mapping[str, Any]) -> list[str]:
     def collect(value: Any) -> None:
         if isinstance(value, str):
             found.extend({value, value.strip()})
+        elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            found.append(str(value))  # a secret mistyped as a number is still a secret
         elif isinstance(value, Mapping):
             for item in value.values():
                 collect(item)

@@ -10,7 +10,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from functools import cached_property
-from typing import Any
+from typing import Any, NoReturn
 
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
@@ -252,7 +252,7 @@ def checked_json(text: str, option: str) -> str:
     return text or "{}"
 
 
-def exit_with_error(error: Exception) -> None:
+def exit_with_error(error: Exception) -> NoReturn:
     logger = logging.getLogger("tap-tiktok-ads")
     if os.environ.get(DEBUG_ENV):
         logger.exception("%s", error)

@@ -144,7 +144,7 @@ def test_a_redirect_location_carrying_a_secret_is_shown_masked(elsewhere: Record
 
 # -- the CLIs as users run them ---------------------------------------------------------------
 
-ALL_SECRETS = (TOKEN, APP_SECRET, *TEST_SECRETS)
+ALL_SECRETS = (TOKEN, APP_SECRET, AUTH_CODE, *TEST_SECRETS)
 DEBUG_ENV = {"TAP_TIKTOK_ADS_DEBUG": "1", "TAP_TIKTOK_ADS_LOGLEVEL": "debug"}
 
 
