@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
 import json
+import logging
 import os
 import socket
 import stat
@@ -21,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from singer_sdk.logging import ConsoleFormatter, StructuredFormatter
 
 from tap_tiktok_ads import auth as auth_module
 from tap_tiktok_ads.auth import exchange_code
 from tap_tiktok_ads.client import FatalAPIError, TikTokClient
 from tap_tiktok_ads.emulator import Emulator
+from tap_tiktok_ads.redaction import register_secrets
 from tests.conftest import EMULATOR_TODAY, TEST_SECRETS
 
 TOKEN = "tok-9f8e7d6c5b4a-secret"
@@ -140,6 +144,36 @@ def test_a_redirect_location_carrying_a_secret_is_shown_masked(elsewhere: Record
     assert TOKEN not in str(caught.value)
     assert APP_SECRET not in str(caught.value)
     assert elsewhere.received == []
+
+
+# -- one redaction for log lines and tracebacks, whatever the formatter -------------------------
+
+
+@pytest.mark.parametrize("formatter", [ConsoleFormatter(), StructuredFormatter()])
+def test_a_logged_traceback_is_redacted_for_every_formatter(formatter: logging.Formatter) -> None:
+    """A chained exception (as requests raises) names a URL that carries the app secret."""
+    register_secrets(APP_SECRET)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger("tap-tiktok-ads.redaction-test")
+    logger.addHandler(handler)
+    try:
+        try:
+            try:
+                raise ConnectionError(f"Max retries exceeded with url: /x?secret={APP_SECRET}")
+            except ConnectionError as cause:
+                raise FatalAPIError(
+                    "connection failed", endpoint="/oauth2/advertiser/get/"
+                ) from cause
+        except FatalAPIError as error:
+            logger.exception("%s (token %s)", error, APP_SECRET)
+    finally:
+        logger.removeHandler(handler)
+    shown = stream.getvalue()
+    assert "Max retries exceeded" in shown  # the traceback is there...
+    assert "secret=***" in shown
+    assert APP_SECRET not in shown  # ...without the secret, in the message or the traceback
 
 
 # -- the CLIs as users run them ---------------------------------------------------------------
