@@ -180,6 +180,32 @@ def test_a_logged_traceback_is_redacted_for_every_formatter(formatter: logging.F
 
 ALL_SECRETS = (TOKEN, APP_SECRET, AUTH_CODE, *TEST_SECRETS)
 DEBUG_ENV = {"TAP_TIKTOK_ADS_DEBUG": "1", "TAP_TIKTOK_ADS_LOGLEVEL": "debug"}
+MODES = ("plain", "debug", "meltano-debug")
+
+
+def flags_for(mode: str, tmp_path: Path) -> dict[str, str]:
+    """Environment of a run: plain, TAP_TIKTOK_ADS_DEBUG with debug logs, or `meltano
+    --log-level debug`, which hands the tap a logging config (root at DEBUG, JSON lines)."""
+    if mode == "plain":
+        return {}
+    if mode == "debug":
+        return DEBUG_ENV
+    logging_config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"singer": {"()": "singer_sdk.logging.StructuredFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "singer",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["console"], "level": "DEBUG"},
+    }
+    path = tmp_path / "logging.yml"
+    path.write_text(json.dumps(logging_config))  # JSON is YAML
+    return {"TAP_TIKTOK_ADS_DEBUG": "1", "SINGER_SDK_LOG_CONFIG": str(path)}
 
 
 @pytest.fixture(scope="module")
@@ -257,10 +283,8 @@ def test_crafted_api_url_is_refused_before_any_connection(
     assert not leaked(result.stdout, result.stderr, helper.stdout, helper.stderr)
 
 
-@pytest.mark.parametrize("debug", [False, True])
-def test_a_failed_advertiser_listing_never_shows_the_app_secret(
-    tmp_path: Path, debug: bool
-) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_a_failed_advertiser_listing_never_shows_the_app_secret(tmp_path: Path, mode: str) -> None:
     """The connection error names the request URL, whose query carries the app secret."""
     config = {
         "access_token": TOKEN,
@@ -270,12 +294,13 @@ def test_a_failed_advertiser_listing_never_shows_the_app_secret(
         "date": "2026-11-19",
         "max_retries": 0,
     }
-    result = tap(tmp_path, config, env=DEBUG_ENV if debug else None)
+    result = tap(tmp_path, config, env=flags_for(mode, tmp_path))
     assert result.returncode == 1
     assert "/oauth2/advertiser/get/" in result.stderr
     assert not leaked(result.stdout, result.stderr)
+    debug = mode != "plain"
     assert ("Traceback" in result.stderr) is debug
-    assert "secret=***" in result.stderr or not debug
+    assert ("secret=***" in result.stderr) is debug  # the URL in the traceback, masked
 
 
 def test_the_oauth_helper_traceback_is_redacted_too(
@@ -296,13 +321,14 @@ def test_the_oauth_helper_traceback_is_redacted_too(
     assert not leaked(out, err)
 
 
-@pytest.mark.parametrize("flags", [{}, DEBUG_ENV], ids=["plain", "debug"])
+@pytest.mark.parametrize("mode", MODES)
 def test_syncs_and_discovery_in_debug_mode_never_print_a_secret(
-    emu: Emulator, tmp_path: Path, flags: dict[str, str]
+    emu: Emulator, tmp_path: Path, mode: str
 ) -> None:
     """The secret scan of whole runs, including TAP_TIKTOK_ADS_DEBUG and debug log level."""
     config = config_for(emu, app_id=emu.app_id, secret=APP_SECRET)
     del config["advertiser_ids"]  # every authorized advertiser: the secret travels in a query
+    flags = flags_for(mode, tmp_path)
     discovered = tap(tmp_path, config, "--discover", env=flags)
     assert discovered.returncode == 0, discovered.stderr[-2000:]
     catalog = select(json.loads(discovered.stdout), "advertisers", "campaigns")
@@ -310,8 +336,8 @@ def test_syncs_and_discovery_in_debug_mode_never_print_a_secret(
     synced = tap(tmp_path, config, "--catalog", str(tmp_path / "catalog.json"), env=flags)
     assert synced.returncode == 0, synced.stderr[-2000:]
     assert '"RECORD"' in synced.stdout
-    if flags:
-        assert "DEBUG" in synced.stderr
+    if mode != "plain":
+        assert "| DEBUG " in synced.stderr or '"level":"debug"' in synced.stderr
         assert "/oauth2/advertiser/get/" in synced.stderr  # urllib3 logged the URL...
     assert not leaked(discovered.stdout, discovered.stderr, synced.stdout, synced.stderr)
 
