@@ -10,6 +10,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from functools import cached_property
+from pathlib import Path
 from typing import Any, NoReturn
 
 from singer_sdk import Stream, Tap
@@ -217,13 +218,12 @@ class TapTikTokAds(Tap):
     def cb_config(cls, ctx: Any, param: Any, value: tuple[str, ...]) -> Any:  # type: ignore[override]
         """Read the ``--config`` files; a missing or malformed one is one line, not a traceback."""
         try:
-            return super().cb_config(ctx, param, value)
-        except FileNotFoundError as error:
-            exit_with_error(ConfigError("--config", str(error).splitlines()[0]))
-        except ValueError as error:  # JSON errors name the line and column, not the content
-            exit_with_error(ConfigError("--config", f"the file is not valid JSON ({error})"))
-        except TypeError:
-            exit_with_error(ConfigError("--config", "the file must hold a JSON object"))
+            for path in value:
+                if path != "ENV":
+                    check_config_file(path)
+        except ConfigError as error:
+            exit_with_error(error)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     def cb_discover(cls, ctx: Any, param: Any, value: bool) -> None:  # type: ignore[override]
@@ -231,6 +231,26 @@ class TapTikTokAds(Tap):
             super().cb_discover(ctx, param, value)
         except TapTikTokAdsError as error:
             exit_with_error(error)
+
+
+def check_config_file(path: str) -> None:
+    """The ``--config`` file exists and holds a JSON object (errors never quote its content)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("--config", f"{path} was not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError("--config", f"cannot read {path} ({type(error).__name__})") from None
+    try:  # NaN and Infinity are not JSON: singer-sdk's reader refuses them too
+        value = json.loads(text, parse_constant=_not_json)
+    except ValueError as error:  # names the line and column only
+        raise ConfigError("--config", f"{path} is not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ConfigError("--config", f"{path} must hold a JSON object")
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def checked_json(text: str, option: str) -> str:

@@ -564,3 +564,32 @@ def test_listen_times_out_even_when_a_client_holds_an_idle_connection() -> None:
             process.wait()
     assert process.returncode == 1
     assert "no redirect arrived" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (None, "config.json was not found"),
+        (f'{{"access_token": "{TOKEN}", ', "config.json is not valid JSON (Expecting"),
+        ('{"request_timeout": NaN}', "config.json is not valid JSON (NaN is not a JSON value"),
+        (f'["{TOKEN}"]', "config.json must hold a JSON object"),
+        ("[1]", "config.json must hold a JSON object"),
+    ],
+)
+def test_an_unreadable_config_file_is_one_line(
+    tmp_path: Path, content: str | None, needle: str
+) -> None:
+    path = tmp_path / "config.json"
+    if content is not None:
+        path.write_text(content)
+    result = subprocess.run(
+        [str(BIN / "tap-tiktok-ads"), "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **DEBUG_ENV},
+    )
+    assert result.returncode == 1
+    assert error_lines(result.stderr)[0].split("| ")[-1].startswith("--config: ")
+    assert needle in error_lines(result.stderr)[0]
+    assert not leaked(result.stdout, result.stderr)
