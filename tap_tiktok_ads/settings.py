@@ -1,8 +1,10 @@
 """The tap's settings: JSON schema for singer-sdk, and validation into one typed object.
 
-JSON schema catches types; everything that needs a person's judgement (ids that are not numbers,
-plain http to a remote host, conflicting date options) is checked in :meth:`Settings.from_config`,
-which raises :class:`~tap_tiktok_ads.errors.ConfigError` naming the setting, before any request.
+The schema is the one place each setting's type, default and bounds are written; singer-sdk,
+Meltano and ``--about`` read them there, and :func:`bounded_number` checks against them.
+Everything that needs a person's judgement (ids that are not numbers, plain http to a remote
+host, conflicting date options) is checked in :meth:`Settings.from_config`, which raises
+:class:`~tap_tiktok_ads.errors.ConfigError` naming the setting, before any request.
 """
 
 from __future__ import annotations
@@ -430,7 +432,7 @@ def bounded_number(config: Mapping[str, Any], name: str) -> int | float | Decima
     spec = CONFIG_SCHEMA["properties"][name]
     value = config.get(name)
     if value is None:
-        return spec["default"]
+        return spec.get("default")
     integer = "integer" in spec["type"]
     number = _as_number(value)
     if number is None or (integer and number != int(number)):
