@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import backoff
 import msgspec
@@ -25,6 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from tap_tiktok_ads.errors import TapTikTokAdsError
+from tap_tiktok_ads.redaction import redact, register_secrets
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
@@ -147,36 +149,6 @@ class AdsCappedError(TikTokAPIError):
     """
 
 
-class RedactSecrets(logging.Filter):
-    """Masks secrets in third-party log records (urllib3 logs request URLs at DEBUG level,
-    and ``/oauth2/advertiser/get/`` carries the app secret in its query)."""
-
-    def __init__(self) -> None:
-        super().__init__("tap_tiktok_ads.redact")
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            redacted = text
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "***")
-            if redacted != text:
-                record.msg, record.args = redacted, ()
-        return True
-
-
-REDACT_FILTER = RedactSecrets()
-
-
-def _guard_http_logs(secrets: tuple[str, ...]) -> None:
-    REDACT_FILTER.secrets.update(secrets)
-    for name in ("urllib3.connectionpool", "urllib3.connection", "requests"):
-        target = logging.getLogger(name)
-        if REDACT_FILTER not in target.filters:
-            target.addFilter(REDACT_FILTER)
-
-
 class _PagingShifted(Exception):
     """The listing changed between two pages of one read."""
 
@@ -245,6 +217,21 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
     return encoded
 
 
+def redirect_refused(response: requests.Response, context: dict[str, Any]) -> FatalAPIError:
+    """A redirect is never followed: the request carries the token or the app secret."""
+    target = urljoin(response.url, response.headers.get("Location", ""))
+    parts = urlsplit(target)
+    host = parts.netloc.rpartition("@")[2]  # never show user-info
+    shown = redact(f"{parts.scheme}://{host}{parts.path}")
+    return FatalAPIError(
+        f"HTTP {response.status_code} redirect to {shown} refused (redirects are not followed, "
+        "so credentials never leave for another address; point api_url at the final URL)",
+        http_status=response.status_code,
+        setting="api_url",
+        **context,
+    )
+
+
 class TikTokClient:
     """Thread-safe client for one access token.
 
@@ -277,7 +264,7 @@ class TikTokClient:
         self.max_clock_skew = max_clock_skew
         self._distrusted_clock = False
         self._secrets = tuple(s for s in (access_token, *extra_secrets) if s)
-        _guard_http_logs(self._secrets)
+        register_secrets(*self._secrets)
         self.session = requests.Session()
         self.max_concurrent_requests = max(1, max_concurrent_requests)
         # Later pages of a listing are fetched in parallel, all through one rate limiter.
@@ -382,10 +369,8 @@ class TikTokClient:
                 future.cancel()
 
     def redact(self, text: str) -> str:
-        """Replace every secret this client knows with ``***``."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        """Replace every known secret with ``***``."""
+        return redact(text)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -448,6 +433,8 @@ class TikTokClient:
                 params=encode_params(params or {}),
                 json=body,
                 timeout=self.request_timeout,
+                # A redirect would carry the Access-Token header (or the secret) elsewhere.
+                allow_redirects=False,
             )
         except requests.Timeout as exc:
             raise RequestTimeoutError(
@@ -456,6 +443,8 @@ class TikTokClient:
         except requests.RequestException as exc:
             # The exception text holds the URL, which may carry `secret`: keep only its type.
             raise RetriableAPIError(f"connection failed ({type(exc).__name__})", **context) from exc
+        if response.is_redirect:
+            raise redirect_refused(response, context)
         return self._parse(response, context)
 
     def _parse(self, response: requests.Response, context: dict[str, Any]) -> Any:
