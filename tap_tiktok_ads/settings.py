@@ -16,11 +16,17 @@ from urllib.parse import urlparse
 
 from singer_sdk import typing as th
 
-from tap_tiktok_ads.client import PRODUCTION_API_URL, SANDBOX_API_URL
+from tap_tiktok_ads.client import (
+    DEFAULT_MAX_RESPONSE_MB,
+    DEFAULT_PAGING_RESTARTS,
+    PRODUCTION_API_URL,
+    SANDBOX_API_URL,
+)
 from tap_tiktok_ads.dates import PERIODS, WEEK_DAYS, DateSelection
 from tap_tiktok_ads.errors import ConfigError
 
 MAX_PAGE_SIZE = 1000
+DEFAULT_TIMEOUTS_PER_WINDOW = 5
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -233,6 +239,32 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         description="User-Agent header sent to TikTok.",
     ),
+    th.Property(
+        "max_response_mb",
+        th.IntegerType,
+        default=DEFAULT_MAX_RESPONSE_MB,
+        description=(
+            "Largest answer accepted, in MB once decompressed (1-4096); a larger one fails the "
+            "run. TikTok's largest page (1,000 rows of every metric) is about 20 MB."
+        ),
+    ),
+    th.Property(
+        "max_paging_restarts",
+        th.IntegerType,
+        default=DEFAULT_PAGING_RESTARTS,
+        description=(
+            "Times a listing that shifts while it is paged is read again from page 1 (0-100)."
+        ),
+    ),
+    th.Property(
+        "max_timeouts_per_window",
+        th.IntegerType,
+        default=DEFAULT_TIMEOUTS_PER_WINDOW,
+        description=(
+            "Timed-out requests one report date window may make, its halves included, before "
+            "the run fails (1-50); each request is sent at most 3 times."
+        ),
+    ),
 ).to_dict()
 
 
@@ -264,6 +296,9 @@ class Settings:
     report_window_days: int = 30
     service_type: str = "AUCTION"
     user_agent: str = "tap-tiktok-ads"
+    max_response_mb: int = DEFAULT_MAX_RESPONSE_MB
+    max_paging_restarts: int = DEFAULT_PAGING_RESTARTS
+    max_timeouts_per_window: int = DEFAULT_TIMEOUTS_PER_WINDOW
 
     def __repr__(self) -> str:  # never show the token or the secret
         return f"Settings(advertiser_ids={self.advertiser_ids!r}, api_url={self.api_url!r})"
@@ -295,6 +330,15 @@ class Settings:
             report_window_days=_int_in_range(config, "report_window_days", 30, 1, 30),
             service_type=str(config.get("service_type") or "AUCTION"),
             user_agent=str(config.get("user_agent") or "tap-tiktok-ads"),
+            max_response_mb=_int_in_range(
+                config, "max_response_mb", DEFAULT_MAX_RESPONSE_MB, 1, 4096
+            ),
+            max_paging_restarts=_int_in_range(
+                config, "max_paging_restarts", DEFAULT_PAGING_RESTARTS, 0, 100
+            ),
+            max_timeouts_per_window=_int_in_range(
+                config, "max_timeouts_per_window", DEFAULT_TIMEOUTS_PER_WINDOW, 1, 50
+            ),
         )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from singer_sdk import Stream, Tap
 
-from tap_tiktok_ads.client import FatalAPIError, TikTokClient
+from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, FatalAPIError, TikTokClient
 from tap_tiktok_ads.dates import lookup_timezone
 from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.reports.definitions import (
@@ -67,6 +67,9 @@ class TapTikTokAds(Tap):
             max_requests_per_second=settings.max_requests_per_second,
             max_concurrent_requests=settings.max_concurrent_requests,
             extra_secrets=tuple(s for s in (settings.secret,) if s),
+            max_response_mb=settings.max_response_mb,
+            max_paging_restarts=settings.max_paging_restarts,
+            max_timeouts_per_request=min(MAX_TIMEOUT_RETRIES + 1, settings.max_timeouts_per_window),
         )
 
     @cached_property

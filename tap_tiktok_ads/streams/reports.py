@@ -8,8 +8,10 @@ conversions are read again; the window is cut into requests TikTok accepts (30 d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -18,10 +20,13 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import MetadataMapping, RecordMessage
 
 from tap_tiktok_ads.client import (
+    Answer,
     FatalAPIError,
+    MalformedRow,
     QueryTooLargeError,
     RequestTimeoutError,
     TikTokAPIError,
+    show,
 )
 from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
 from tap_tiktok_ads.reports.catalog import Metric, api_data_level
@@ -49,6 +54,7 @@ class ReportStream(TikTokStream):
         self.definition = definition
         super().__init__(tap=tap, schema=build_schema(definition), name=definition.name)
         self.primary_keys = definition.primary_keys
+        self.row_key = row_key(definition)
         self.replication_key = definition.time_dimension  # type: ignore[assignment]
 
     # -- catalog ----------------------------------------------------------------------------
@@ -174,38 +180,54 @@ class ReportStream(TikTokStream):
         advertiser_id: str,
         start: date,
         end: date,
-        first: Future[Any] | None = None,
+        first: Future[Answer] | None = None,
+        timeouts: TimeoutBudget | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Rows of one date window.
 
         When TikTok finds the query too large (40067) or it keeps timing out, the window is
-        halved rather than sent again unchanged (TikTok penalises repeated timeouts).
+        halved rather than sent again unchanged (TikTok penalises repeated timeouts). The
+        window and its halves share ``max_timeouts_per_window`` timed-out requests.
         """
+        if timeouts is None:
+            timeouts = TimeoutBudget(self.settings.max_timeouts_per_window)
         params = {**base, "start_date": start.isoformat(), "end_date": end.isoformat()}
         try:
-            yield from self.fetch(params, advertiser_id, first)
+            yield from self.fetch(params, advertiser_id, first, timeouts.left)
         except (QueryTooLargeError, RequestTimeoutError) as error:
             halves = halve_window(start, end)
+            if isinstance(error, RequestTimeoutError):
+                timeouts.left -= error.timed_out_requests
+                if timeouts.left <= 0:
+                    error.setting = "request_timeout / max_timeouts_per_window"
+                    halves = None
             if halves is None:
                 raise error.add_context(f"window {start}..{end}") from None
             self.logger.warning(
                 "%s: %s..%s failed (%s), splitting the window", self.name, start, end, error.message
             )
             for half_start, half_end in halves:
-                yield from self.fetch_window(base, advertiser_id, half_start, half_end)
+                yield from self.fetch_window(
+                    base, advertiser_id, half_start, half_end, timeouts=timeouts
+                )
         except TikTokAPIError as error:
             raise error.add_context(f"window {start}..{end}") from None
 
     def fetch(
-        self, params: dict[str, Any], advertiser_id: str, first: Future[Any] | None = None
+        self,
+        params: dict[str, Any],
+        advertiser_id: str,
+        first: Future[Answer] | None = None,
+        max_timeouts: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         pages = self.client.get_pages(
             REPORT_PATH,
             params,
             page_size=self.settings.page_size,
             advertiser_id=advertiser_id,
-            key=row_key,
+            key=self.row_key,
             first=first,
+            max_timeouts=max_timeouts,
         )
         for page in pages:
             yield from page
@@ -255,6 +277,43 @@ class ReportStream(TikTokStream):
         """Bookmarks move per window in :meth:`advance_bookmark`, not per record."""
 
 
-def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    """A report row's identity: its dimension values."""
-    return tuple((row.get("dimensions") or {}).items())
+@dataclass
+class TimeoutBudget:
+    """Timed-out requests a date window (halves included) may still make."""
+
+    left: int
+
+
+TIME_FORMATS = {
+    "stat_time_day": re.compile(r"\d{4}-\d{2}-\d{2}( 00:00:00)?"),
+    "stat_time_hour": re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:00:00"),
+}
+
+
+def row_key(definition: ReportDefinition) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A report row's identity: its values of every requested dimension, in order.
+
+    A row missing one (or holding a list, an object or null) would be written with a hole in
+    its primary key, or dropped as a duplicate of another: :class:`MalformedRow` instead.
+    """
+    names = definition.dimensions
+    time_name = definition.time_dimension
+    time_format = TIME_FORMATS.get(time_name or "")
+
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        dimensions = row.get("dimensions")
+        if type(dimensions) is not dict:
+            raise MalformedRow(f"has `dimensions` {show(dimensions)}, not an object")
+        values = tuple(dimensions.get(name) for name in names)
+        for name, value in zip(names, values, strict=True):
+            if type(value) is not str and type(value) is not int:
+                if name not in dimensions:
+                    raise MalformedRow(f"has no dimension `{name}`")
+                raise MalformedRow(f"has {show(value)} for dimension `{name}`")
+        if time_format is not None:
+            moment = dimensions[time_name]
+            if type(moment) is not str or not time_format.fullmatch(moment):
+                raise MalformedRow(f"has {show(moment)} for dimension `{time_name}`")
+        return values
+
+    return key
