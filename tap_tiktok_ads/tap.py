@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk.singerlib import StateMessage
 
 from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, FatalAPIError, TikTokClient
 from tap_tiktok_ads.dates import lookup_timezone
@@ -23,6 +24,7 @@ from tap_tiktok_ads.reports.definitions import (
     predefined_reports,
 )
 from tap_tiktok_ads.settings import Settings, config_schema
+from tap_tiktok_ads.shutdown import Interrupted, exit_after, stop_on_signals
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
@@ -167,14 +169,20 @@ class TapTikTokAds(Tap):
         return streams
 
     def sync_all(self) -> None:
-        _ = self.settings  # validate every setting before the first request
-        _ = self.advertiser_info  # fail fast on a bad token or unreadable advertiser
-        try:
-            super().sync_all()
-        finally:
-            flush = getattr(self.message_writer, "flush", None)
-            if flush is not None:
-                flush()  # records buffered after the last STATE message
+        with stop_on_signals():
+            _ = self.settings  # validate every setting before the first request
+            _ = self.advertiser_info  # fail fast on a bad token or unreadable advertiser
+            try:
+                super().sync_all()
+            except Interrupted:
+                # Records emitted since the last bookmark are complete ones; say so to targets
+                # that commit on STATE. Bookmarks still cover only whole windows.
+                self.message_writer.write_message(StateMessage(value=self.state))
+                raise
+            finally:
+                flush = getattr(self.message_writer, "flush", None)
+                if flush is not None:
+                    flush()  # records buffered after the last STATE message
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
@@ -186,6 +194,8 @@ class TapTikTokAds(Tap):
             super().invoke(*args, **kwargs)
         except TapTikTokAdsError as error:
             exit_with_error(error)
+        except Interrupted as stop:
+            exit_after(stop)
 
     @classmethod
     def cb_discover(cls, ctx: Any, param: Any, value: bool) -> None:  # type: ignore[override]
