@@ -62,7 +62,9 @@ def to_number(value: Any) -> Decimal | None:
             return None
     if not number.is_finite():
         return None
-    if number.adjusted() < 308 or abs(number) <= MAX_NUMBER:  # the first test is the cheap one
+    if (
+        number.adjusted() < 308 or number.copy_abs() <= MAX_NUMBER
+    ):  # the first test is the cheap one
         return number
     return _out_of_range(value)
 
