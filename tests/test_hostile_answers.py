@@ -494,3 +494,18 @@ def test_a_stop_signal_flushes_records_and_state_and_exits_non_zero(
     assert days.count(BROKEN_DAY) == 5
     assert f"Stopped by {stop.name}" in stderr
     assert "Traceback" not in stderr
+
+
+def test_the_emulator_plays_page_info_off_and_slow_body(clean: TapRun) -> None:
+    with Emulator(seed=5, advertisers=1, today=EMULATOR_TODAY) as emu:
+        config, catalog = report_config(emu, request_timeout=1)
+        emu.faults = Faults(timeout_seconds=5.0)  # a slow body takes 5 s in all
+        emu.fail_next(REPORT_PATH, "page_info_off", times=3)
+        emu.fail_next(REPORT_PATH, "slow_body")
+        run, error = sync(config, catalog)
+        faults = [r.get("fault") for r in report_requests(emu)]
+    assert error is None
+    assert same_rows(run, clean)
+    assert faults.count("page_info_off") == 3
+    assert faults.count("slow_body") == 1
+    assert bookmarks(run)[-1] == DAYS[-1]
