@@ -8,11 +8,11 @@ conversions are read again; the window is cut into requests TikTok accepts (30 d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from operator import itemgetter
 from typing import Any
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -284,10 +284,13 @@ class TimeoutBudget:
     left: int
 
 
-TIME_FORMATS = {
-    "stat_time_day": re.compile(r"\d{4}-\d{2}-\d{2}( 00:00:00)?"),
-    "stat_time_hour": re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:00:00"),
-}
+# Lengths of TikTok's time dimensions: "2026-11-19 00:00:00" (or "2026-11-19"), an hour's label.
+TIME_LENGTHS = {"stat_time_day": (10, 19), "stat_time_hour": (19,)}
+
+
+def _looks_like_time(name: str, value: Any) -> bool:
+    """A cheap shape check (it runs once per row); dates.py parses the value itself."""
+    return type(value) is str and len(value) in TIME_LENGTHS[name] and value[4:5] == "-"
 
 
 def row_key(definition: ReportDefinition) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
@@ -297,23 +300,37 @@ def row_key(definition: ReportDefinition) -> Callable[[dict[str, Any]], tuple[An
     its primary key, or dropped as a duplicate of another: :class:`MalformedRow` instead.
     """
     names = definition.dimensions
+    pick = itemgetter(*names) if len(names) > 1 else (lambda d: (d[names[0]],))
     time_name = definition.time_dimension
-    time_format = TIME_FORMATS.get(time_name or "")
+    lengths = TIME_LENGTHS.get(time_name or "")
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
         dimensions = row.get("dimensions")
-        if type(dimensions) is not dict:
-            raise MalformedRow(f"has `dimensions` {show(dimensions)}, not an object")
-        values = tuple(dimensions.get(name) for name in names)
-        for name, value in zip(names, values, strict=True):
-            if type(value) is not str and type(value) is not int:
-                if name not in dimensions:
-                    raise MalformedRow(f"has no dimension `{name}`")
-                raise MalformedRow(f"has {show(value)} for dimension `{name}`")
-        if time_format is not None:
+        try:
+            values = pick(dimensions)
+            hash(values)  # fails for a list or an object in a dimension
+        except (KeyError, TypeError):
+            raise MalformedRow(_key_problem(dimensions, names, time_name)) from None
+        if None in values:
+            raise MalformedRow(_key_problem(dimensions, names, time_name))
+        if lengths is not None:
             moment = dimensions[time_name]
-            if type(moment) is not str or not time_format.fullmatch(moment):
-                raise MalformedRow(f"has {show(moment)} for dimension `{time_name}`")
+            if type(moment) is not str or len(moment) not in lengths or moment[4:5] != "-":
+                raise MalformedRow(_key_problem(dimensions, names, time_name))
         return values
 
     return key
+
+
+def _key_problem(dimensions: Any, names: tuple[str, ...], time_name: str | None) -> str:
+    """What is wrong with a row's dimensions, for the error message."""
+    if type(dimensions) is not dict:
+        return f"has `dimensions` {show(dimensions)}, not an object"
+    for name in names:
+        if name not in dimensions:
+            return f"has no dimension `{name}`"
+        value = dimensions[name]
+        bad_time = name == time_name and not _looks_like_time(name, value)
+        if type(value) not in (str, int) or bad_time:
+            return f"has {show(value)} for dimension `{name}`"
+    return "has dimensions the tap cannot read"
