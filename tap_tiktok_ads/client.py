@@ -450,9 +450,12 @@ class TikTokClient:
     ) -> list[dict[str, Any]]:
         """Rows whose key was not yielded yet; hashes, not keys: a window can list 100k+ rows."""
         try:
-            hashes = [hash(key(row)) for row in rows]
+            keys = [key(row) for row in rows]
         except MalformedRow as problem:
             raise self._malformed(f"a row {problem}", answer, path, advertiser_id) from None
+        if None in keys:  # e.g. a listing row without its id: it would hide every other one
+            raise self._malformed("a row has no id", answer, path, advertiser_id)
+        hashes = [hash(row_key) for row_key in keys]
         fresh = [row for row, digest in zip(rows, hashes, strict=True) if digest not in seen]
         seen.update(hashes)
         return fresh

@@ -509,3 +509,16 @@ def test_the_emulator_plays_page_info_off_and_slow_body(clean: TapRun) -> None:
     assert faults.count("page_info_off") == 3
     assert faults.count("slow_body") == 1
     assert bookmarks(run)[-1] == DAYS[-1]
+
+
+def test_a_listing_row_without_its_id_fails_instead_of_hiding_the_others() -> None:
+    rows = [{"campaign_id": "1"}, {"campaign_name": "no id"}, {"campaign_name": "no id either"}]
+    info = {"page": 1, "page_size": 10, "total_number": 3, "total_page": 1}
+    answer = Reply.envelope({"list": rows, "page_info": info})
+    with HostileServer(lambda path, params: answer) as server:
+        client = client_for(server)
+        pages = client.get_pages(
+            "/campaign/get/", {}, page_size=10, key=lambda row: row.get("campaign_id")
+        )
+        with pytest.raises(MalformedAnswerError, match=r"req-hostile-1: a row has no id"):
+            list(pages)
