@@ -17,8 +17,6 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import CodeType, FrameType
 
 from tap_tiktok_ads.writer import BufferedMsgSpecWriter
@@ -54,29 +52,14 @@ def _writing(frame: FrameType | None) -> bool:
     return False
 
 
-def _on_signal(signum: int, frame: FrameType | None) -> None:
+def on_signal(signum: int, frame: FrameType | None) -> None:
+    """The handler of SIGTERM and SIGINT (main thread): raise :class:`Interrupted` there."""
     if _writing(frame):
         threading.Timer(REDELIVERY_SECONDS, os.kill, (os.getpid(), signum)).start()
         return
     for stop_signal in STOP_SIGNALS:  # a second signal stops the process at once
         signal.signal(stop_signal, signal.SIG_DFL)
     raise Interrupted(signum)
-
-
-@contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGINT raise :class:`Interrupted` in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
-    for stop_signal in STOP_SIGNALS:
-        signal.signal(stop_signal, _on_signal)
-    try:
-        yield
-    finally:
-        for stop_signal, handler in previous.items():
-            signal.signal(stop_signal, handler if handler is not None else signal.SIG_DFL)
 
 
 def exit_after(stop: Interrupted) -> None:

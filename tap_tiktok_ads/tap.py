@@ -10,10 +10,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from functools import cached_property
+from types import FrameType
 from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.singerlib import StateMessage
+from typing_extensions import override
 
 from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, FatalAPIError, TikTokClient
 from tap_tiktok_ads.dates import lookup_timezone
@@ -24,7 +26,7 @@ from tap_tiktok_ads.reports.definitions import (
     predefined_reports,
 )
 from tap_tiktok_ads.settings import Settings, config_schema
-from tap_tiktok_ads.shutdown import Interrupted, exit_after, stop_on_signals
+from tap_tiktok_ads.shutdown import Interrupted, exit_after, on_signal
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
@@ -169,20 +171,22 @@ class TapTikTokAds(Tap):
         return streams
 
     def sync_all(self) -> None:
-        with stop_on_signals():
-            _ = self.settings  # validate every setting before the first request
-            _ = self.advertiser_info  # fail fast on a bad token or unreadable advertiser
-            try:
-                super().sync_all()
-            except Interrupted:
-                # Records emitted since the last bookmark are complete ones; say so to targets
-                # that commit on STATE. Bookmarks still cover only whole windows.
-                self.message_writer.write_message(StateMessage(value=self.state))
-                raise
-            finally:
-                flush = getattr(self.message_writer, "flush", None)
-                if flush is not None:
-                    flush()  # records buffered after the last STATE message
+        _ = self.settings  # validate every setting before the first request
+        _ = self.advertiser_info  # fail fast on a bad token or unreadable advertiser
+        try:
+            super().sync_all()
+        except Interrupted:  # SIGTERM / SIGINT: records emitted so far are whole, say so
+            self.message_writer.write_message(StateMessage(value=self.state))
+            raise
+        finally:
+            flush = getattr(self.message_writer, "flush", None)
+            if flush is not None:
+                flush()  # records buffered after the last STATE message
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM / SIGINT (singer-sdk installs this handler; its own exits 0 at once)."""
+        on_signal(signum, frame)
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
