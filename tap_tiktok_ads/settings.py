@@ -27,7 +27,12 @@ from singer_sdk.configuration._dict_config import parse_environment_config
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from tap_tiktok_ads.client import PRODUCTION_API_URL, SANDBOX_API_URL
+from tap_tiktok_ads.client import (
+    DEFAULT_MAX_RESPONSE_MB,
+    DEFAULT_PAGING_RESTARTS,
+    PRODUCTION_API_URL,
+    SANDBOX_API_URL,
+)
 from tap_tiktok_ads.dates import PERIODS, WEEK_DAYS, DateSelection
 from tap_tiktok_ads.errors import ConfigError
 
@@ -36,6 +41,7 @@ MAX_PAGE_SIZE = 1000
 METRICS_PER_REQUEST = (1, 100)  # (lowest, highest and default)
 # A century: for a TikTok stand-in whose clock is pinned to another day (tests, demos).
 MAX_CLOCK_SKEW_HOURS = 876_000
+DEFAULT_TIMEOUTS_PER_WINDOW = 5
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -280,6 +286,32 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         description="User-Agent header sent to TikTok.",
     ),
+    th.Property(
+        "max_response_mb",
+        th.IntegerType(minimum=1, maximum=4096),
+        default=DEFAULT_MAX_RESPONSE_MB,
+        description=(
+            "Largest answer accepted, in MB once decompressed (1-4096); a larger one fails the "
+            "run. TikTok's largest page (1,000 rows of every metric) is about 20 MB."
+        ),
+    ),
+    th.Property(
+        "max_paging_restarts",
+        th.IntegerType(minimum=0, maximum=100),
+        default=DEFAULT_PAGING_RESTARTS,
+        description=(
+            "Times a listing that shifts while it is paged is read again from page 1 (0-100)."
+        ),
+    ),
+    th.Property(
+        "max_timeouts_per_window",
+        th.IntegerType(minimum=1, maximum=50),
+        default=DEFAULT_TIMEOUTS_PER_WINDOW,
+        description=(
+            "Timed-out requests one report date window may make, its halves included, before "
+            "the run fails (1-50); each request is sent at most 3 times."
+        ),
+    ),
 ).to_dict()
 
 
@@ -313,6 +345,9 @@ class Settings:
     report_window_days: int
     max_metrics_per_request: int
     max_clock_skew_hours: int
+    max_response_mb: int
+    max_paging_restarts: int
+    max_timeouts_per_window: int
     app_id: str | None = None
     business_center_ids: tuple[str, ...] | str = ()  # or "all"
     secret: str | None = field(default=None, repr=False)
@@ -356,6 +391,9 @@ class Settings:
             max_clock_skew_hours=int(bounded_number(config, "max_clock_skew_hours")),
             service_type=str(config.get("service_type") or "AUCTION"),
             user_agent=_user_agent(config.get("user_agent")),
+            max_response_mb=int(bounded_number(config, "max_response_mb")),
+            max_paging_restarts=int(bounded_number(config, "max_paging_restarts")),
+            max_timeouts_per_window=int(bounded_number(config, "max_timeouts_per_window")),
         )
 
 

@@ -12,16 +12,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta, tzinfo
 from functools import cached_property
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_tiktok_ads import DISTRIBUTION
 from tap_tiktok_ads.bookmarks import check_state, check_state_shape
-from tap_tiktok_ads.client import FatalAPIError, TikTokClient
+from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, FatalAPIError, TikTokClient
 from tap_tiktok_ads.dates import lookup_timezone, today_in
 from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.redaction import register_secrets
@@ -38,6 +40,7 @@ from tap_tiktok_ads.settings import (
     secret_values,
     settings_from_environment,
 )
+from tap_tiktok_ads.shutdown import Interrupted, exit_after, on_signal
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.business_centers import (
@@ -113,6 +116,9 @@ class TapTikTokAds(Tap):
             max_concurrent_requests=settings.max_concurrent_requests,
             extra_secrets=tuple(s for s in (settings.secret,) if s),
             max_clock_skew=timedelta(hours=settings.max_clock_skew_hours),
+            max_response_mb=settings.max_response_mb,
+            max_paging_restarts=settings.max_paging_restarts,
+            max_timeouts_per_request=min(MAX_TIMEOUT_RETRIES + 1, settings.max_timeouts_per_window),
         )
 
     @cached_property
@@ -250,6 +256,9 @@ class TapTikTokAds(Tap):
         self._warn_about_days_after_today()
         try:
             super().sync_all()
+        except Interrupted:  # SIGTERM / SIGINT: records emitted so far are whole, say so
+            self.message_writer.write_message(StateMessage(value=self.state))
+            raise
         finally:
             flush = getattr(self.message_writer, "flush", None)
             if flush is not None:
@@ -295,6 +304,10 @@ class TapTikTokAds(Tap):
                 listed,
             )
 
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM / SIGINT (singer-sdk installs this handler; its own exits 0 at once)."""
+        on_signal(signum, frame)
+
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Report the tap's own errors as one line and exit 1 (a traceback with the debug flag)."""
@@ -305,6 +318,8 @@ class TapTikTokAds(Tap):
             super().invoke(*args, **kwargs)
         except TapTikTokAdsError as error:
             exit_with_error(error)
+        except Interrupted as stop:
+            exit_after(stop)
 
     @classmethod
     def cb_config(cls, ctx: Any, param: Any, value: tuple[str, ...]) -> Any:  # type: ignore[override]
