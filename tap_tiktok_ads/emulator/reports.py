@@ -18,9 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tap_tiktok_ads.emulator.regions import province_ids
-from tap_tiktok_ads.emulator.world import World, parse_time
-from tap_tiktok_ads.emulator.zones import account_zone
-from tap_tiktok_ads.reports.catalog import (
+from tap_tiktok_ads.emulator.report_rules import (
     AUDIENCE_PAIRS,
     DIMENSIONS,
     LEVEL_ID_DIMENSION,
@@ -29,6 +27,8 @@ from tap_tiktok_ads.reports.catalog import (
     Metric,
     level_of_api_data_level,
 )
+from tap_tiktok_ads.emulator.world import World, parse_time
+from tap_tiktok_ads.emulator.zones import account_zone
 
 
 class ReportError(Exception):
