@@ -60,7 +60,6 @@ def level_of_api_data_level(api_level: str) -> DataLevel:
 # Quoted from TikTok's answers (the span limits and the AUDIENCE hour conflict).
 SPAN_DAY_MESSAGE = "max time span is 30 days when use stat_time_day"
 SPAN_HOUR_MESSAGE = "max time span is 1 day when use stat_time_hour"
-SPAN_LIMITS = {"stat_time_hour": 1, "stat_time_day": 30, None: 365}
 AUDIENCE_HOUR_MESSAGE = (
     "Conflict occurs. The input params including metrics and dimensions have no relation."
 )
