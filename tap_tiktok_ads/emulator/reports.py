@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from tap_tiktok_ads.emulator.answers import ApiError, page_info
 from tap_tiktok_ads.emulator.regions import province_ids
 from tap_tiktok_ads.emulator.report_rules import (
     AUDIENCE_HOUR_MESSAGE,
@@ -33,12 +34,8 @@ from tap_tiktok_ads.emulator.report_rules import (
 from tap_tiktok_ads.emulator.world import World, parse_time
 from tap_tiktok_ads.emulator.zones import account_zone
 
-
-class ReportError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+# The report engine's name for TikTok's error answer (one class for every endpoint).
+ReportError = ApiError
 
 
 MATURING = (
@@ -169,15 +166,7 @@ class ReportEngine:
         )
         chunk = keys[(page - 1) * page_size : page * page_size]
         rows = [self._row(k, row_level, dimensions, metrics, local_now) for k in chunk]
-        data = {
-            "list": rows,
-            "page_info": {
-                "page": page,
-                "page_size": page_size,
-                "total_number": len(keys),
-                "total_page": -(-len(keys) // page_size),
-            },
-        }
+        data = {"list": rows, "page_info": page_info(page, page_size, len(keys))}
         return ReportAnswer(data, {ADS_THROTTLE_HEADER: ADS_THROTTLE_MESSAGE} if capped else {})
 
     def _level(self, params: dict[str, Any]) -> DataLevel:
