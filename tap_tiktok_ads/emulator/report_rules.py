@@ -29,15 +29,16 @@ def names(text: str) -> tuple[str, ...]:
 # -- data levels ------------------------------------------------------------------------------
 
 # RESERVATION_* are deprecated by TikTok but still accepted.
+_LEVEL_SUFFIXES: tuple[tuple[str, DataLevel], ...] = (
+    ("ADVERTISER", "advertiser"),
+    ("CAMPAIGN", "campaign"),
+    ("ADGROUP", "ad_group"),
+    ("AD", "ad"),
+)
 API_DATA_LEVELS: dict[str, DataLevel] = {
     f"{service}_{suffix}": level
     for service in ("AUCTION", "RESERVATION")
-    for suffix, level in (
-        ("ADVERTISER", "advertiser"),
-        ("CAMPAIGN", "campaign"),
-        ("ADGROUP", "ad_group"),
-        ("AD", "ad"),
-    )
+    for suffix, level in _LEVEL_SUFFIXES
 }
 LEVEL_ID_DIMENSION: dict[DataLevel, str] = {
     "advertiser": "advertiser_id",
