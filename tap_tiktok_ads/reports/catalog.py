@@ -73,15 +73,6 @@ def api_data_level(level: DataLevel, service_type: str = "AUCTION") -> str:
     return f"{service_type}_{_API_LEVEL_SUFFIX[level]}"
 
 
-def level_of_api_data_level(api_level: str) -> DataLevel:
-    """``"RESERVATION_AD"`` -> ``"ad"``; the inverse of :func:`api_data_level`."""
-    service_type, _, suffix = api_level.partition("_")
-    for level, level_suffix in _API_LEVEL_SUFFIX.items():
-        if service_type in SERVICE_TYPES and level_suffix == suffix:
-            return level
-    raise ValueError(f"unknown data_level {api_level!r}")
-
-
 @dataclass(frozen=True)
 class Metric:
     name: str

@@ -78,9 +78,14 @@ def _shape_differences() -> dict[tuple[str, str], str]:
         found["LEVEL_ID_DIMENSION", "table"] = str(emulator.LEVEL_ID_DIMENSION)
     if emulator.AUDIENCE_PAIRS != tap.AUDIENCE_PAIRS:
         found["AUDIENCE_PAIRS", "table"] = str(emulator.AUDIENCE_PAIRS)
-    for api_level in emulator.API_DATA_LEVELS:
-        if tap.level_of_api_data_level(api_level) != level_of_api_data_level(api_level):
-            found[api_level, "data level"] = api_level
+    # Every data_level the tap sends names, to the emulator, the level the tap means.
+    for level in tap.LEVELS:
+        for service in tap.SERVICE_TYPES:
+            api_level = tap.api_data_level(level, service)
+            if emulator.API_DATA_LEVELS.get(api_level) != level:
+                found[api_level, "data level"] = str(emulator.API_DATA_LEVELS.get(api_level))
+    if len(emulator.API_DATA_LEVELS) != len(tap.LEVELS) * len(tap.SERVICE_TYPES):
+        found["API_DATA_LEVELS", "table"] = str(sorted(emulator.API_DATA_LEVELS))
     return found
 
 

@@ -16,7 +16,6 @@ from tap_tiktok_ads.reports.catalog import (
     METRICS,
     RATIO_PARTS,
     api_data_level,
-    level_of_api_data_level,
     metrics_for,
     validate_report_definition,
 )
@@ -217,23 +216,14 @@ def test_dimensions_are_well_formed() -> None:
 # -- data levels ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize("service", ["AUCTION", "RESERVATION"])
-def test_api_data_level_round_trips(level: str, service: str) -> None:
-    api_level = api_data_level(level, service)  # type: ignore[arg-type]
-    assert api_level.startswith(f"{service}_")
-    assert level_of_api_data_level(api_level) == level
-
-
 def test_api_data_levels_are_tiktoks() -> None:
     assert api_data_level("ad_group") == "AUCTION_ADGROUP"
     assert api_data_level("ad", "RESERVATION") == "RESERVATION_AD"
 
 
-@pytest.mark.parametrize("api_level", ["AUCTION_ADSET", "ADGROUP", "BC_ADVERTISER", ""])
-def test_unknown_api_data_levels_are_refused(api_level: str) -> None:
-    with pytest.raises(ValueError, match="data_level"):
-        level_of_api_data_level(api_level)
+def test_unknown_service_types_are_refused() -> None:
+    with pytest.raises(ValueError, match="service_type"):
+        api_data_level("ad", "BC")
 
 
 # -- validation -------------------------------------------------------------------------------
