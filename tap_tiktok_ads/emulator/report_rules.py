@@ -235,8 +235,8 @@ WEB_EVENTS_WITHOUT_VALUE = names(
     "onsite_download_start ix_page_view_count ix_button_click_count ix_product_click_count"
 )
 # Older website-event names (lead-generation and consultation funnels) that TikTok's current
-# metric tables no longer list; third-party SDKs mark them "deprecated in v1.3". The emulator
-# still answers them, as TikTok does for deprecated metrics during their sunset.
+# metric tables no longer list; third-party SDKs mark some "deprecated in v1.3". The emulator
+# answers them because the tap still offers them; whether TikTok still does is unconfirmed.
 LEGACY_WEB_EVENTS = names(
     "page_browse_view product_details_page_browse form_detail form_button "
     "page_browse_consultation button_click_consultation consultation download_detail "
@@ -419,5 +419,8 @@ def _metrics() -> dict[str, MetricRule]:
 
 
 METRICS: dict[str, MetricRule] = _metrics()
+LEGACY_METRICS = frozenset(
+    rule.name for event in LEGACY_WEB_EVENTS for rule in _web_event(event, has_value=True)
+)
 # The tap-facing name the engine uses for a metric's rule.
 Metric = MetricRule

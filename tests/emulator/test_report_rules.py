@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 
 from tap_tiktok_ads.emulator import report_rules as emulator
-from tap_tiktok_ads.emulator.report_rules import DIMENSIONS, METRICS, level_of_api_data_level
+from tap_tiktok_ads.emulator.report_rules import (
+    DIMENSIONS,
+    LEGACY_METRICS,
+    METRICS,
+    level_of_api_data_level,
+)
 from tap_tiktok_ads.reports import catalog as tap
 
 DAY7_RETENTION = (
@@ -25,7 +30,13 @@ PLAIN_FOCUSED_VIEWS_HOURLY = (
     "metrics only; the tap also keeps engaged_view(_15s) out of hourly streams. The tap is the "
     "stricter side, so it never asks for what TikTok refuses"
 )
+LEGACY = (
+    "TikTok's current metric tables no longer list these older website-event names (some are "
+    "marked 'deprecated in v1.3' by third-party SDKs); the tap still offers them. Check them "
+    "against a live account before relying on them"
+)
 KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
+    **{(name, "deprecated by TikTok, offered by the tap"): LEGACY for name in LEGACY_METRICS},
     **{
         (name, "only in the emulator"): DAY7_RETENTION
         for name in (
@@ -49,6 +60,8 @@ def _metric_differences() -> dict[tuple[str, str], str]:
         found[name, "only in the emulator"] = METRICS[name].kind
     for name in sorted(tap.METRICS.keys() - METRICS.keys()):
         found[name, "only in the tap"] = tap.METRICS[name].kind
+    for name in sorted(LEGACY_METRICS & tap.METRICS.keys()):
+        found[name, "deprecated by TikTok, offered by the tap"] = name
     for name in sorted(METRICS.keys() & tap.METRICS.keys()):
         ours, theirs = METRICS[name], tap.METRICS[name]
         for aspect in ("kind", "levels", "report_types", "granularities"):
