@@ -8,6 +8,7 @@ reason. A new difference, or a known one that went away, fails the test by name.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -111,9 +112,7 @@ def test_the_two_tables_differ_only_where_written_down() -> None:
 
 
 def test_a_wrong_fact_in_the_tap_would_show_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    wrong = tap.METRICS["ctr"].__class__(
-        **{**tap.METRICS["ctr"].__dict__, "report_types": frozenset({"BASIC"})}
-    )
+    wrong = replace(tap.METRICS["ctr"], report_types=frozenset({"BASIC"}))
     monkeypatch.setitem(tap.METRICS, "ctr", wrong)
     monkeypatch.setitem(tap.RATIO_PARTS, "cpc", ("spend", "impressions"))
     found = _metric_differences()
