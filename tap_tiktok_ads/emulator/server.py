@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
+from tap_tiktok_ads.emulator.answers import ApiError
 from tap_tiktok_ads.emulator.faults import (
     CODE_MESSAGES,
     HTTP_KINDS,
@@ -34,7 +35,6 @@ from tap_tiktok_ads.emulator.routes import (
     AUTH_CODE_LIFETIME,
     NO_TOKEN_PATHS,
     ROUTES,
-    ApiError,
 )
 from tap_tiktok_ads.emulator.world import World
 
