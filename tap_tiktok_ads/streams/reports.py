@@ -5,7 +5,9 @@ zone, starting no earlier than ``bookmark - attribution_window_days`` so that re
 conversions are read again; the window is cut into requests TikTok accepts (30 days daily,
 1 day hourly) and the bookmark moves only after a whole window has been emitted. Within a
 window, large metric selections are read in groups and capped ad reports by campaign or ad
-group (``report_slicing``); either way each row is emitted once.
+group (``report_slicing``); either way each row is emitted once. Each window is read in
+TikTok's default pass and, for advertisers with TopView campaigns, a TopView pass
+(``report_top_view``); the bookmark moves after both.
 """
 
 from __future__ import annotations
