@@ -20,6 +20,16 @@ INTEREST_CATEGORIES = ("15010000", "17020000", "19010000", "20030000", "24010000
 LOCATIONS = {"US": "6252001", "JP": "1861060", "DE": "2921044", "AU": "2077456", "GB": "2635167"}
 
 
+# Without a buying-type filter, TikTok's listings and reports leave TopView out; TopView must
+# be asked for alone.
+BUYING_TYPES = ("AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW")
+DEFAULT_BUYING_TYPES = ("AUCTION", "RESERVATION_RF")
+TOP_VIEW = "RESERVATION_TOP_VIEW"
+TOP_VIEW_NOT_ALONE = (
+    "The value 'RESERVATION_TOP_VIEW' cannot be combined with other enum values for this parameter"
+)
+
+
 def buying_type(campaign: dict[str, Any]) -> str:
     """The campaign's buying type, derived like TikTok's ``buying_types`` filter sees it."""
     if campaign.get("rf_campaign_type") == "TOPVIEW":

@@ -6,6 +6,10 @@ level sums its ads. So hourly rows add up to the day, days to lifetime, ads to t
 campaign and advertiser, and audience buckets to the total. Money is kept in cents until the
 string goes out. Conversion-like metrics of the last days grow as the clock moves (TikTok
 revises them), which is what the tap's attribution window is for.
+
+Like TikTok, reports leave TopView delivery out unless ``filtering`` asks for ``buying_type``
+RESERVATION_TOP_VIEW (alone), and then hold TopView rows only; an advertiser's rows of both
+kinds add up to all its ads.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tap_tiktok_ads.emulator.answers import ApiError, page_info
+from tap_tiktok_ads.emulator.details import (
+    BUYING_TYPES,
+    DEFAULT_BUYING_TYPES,
+    TOP_VIEW,
+    TOP_VIEW_NOT_ALONE,
+)
 from tap_tiktok_ads.emulator.regions import province_ids
 from tap_tiktok_ads.emulator.report_rules import (
     AUDIENCE_HOUR_MESSAGE,
@@ -165,7 +175,9 @@ class ReportEngine:
             key, advertiser, row_level, dimensions, days, selection, local_now
         )
         chunk = keys[(page - 1) * page_size : page * page_size]
-        rows = [self._row(k, row_level, dimensions, metrics, local_now) for k in chunk]
+        rows = [
+            self._row(k, row_level, dimensions, metrics, local_now, selection[2]) for k in chunk
+        ]
         data = {"list": rows, "page_info": page_info(page, page_size, len(keys))}
         return ReportAnswer(data, {ADS_THROTTLE_HEADER: ADS_THROTTLE_MESSAGE} if capped else {})
 
@@ -276,20 +288,28 @@ class ReportEngine:
     ) -> list[dict[str, Any]]:
         if level == "advertiser":
             return [advertiser]
-        include_deleted, id_filters = selection
+        include_deleted, id_filters, buying_types = selection
         rows = self.world.rows(LEVEL_TABLE[level], advertiser["advertiser_id"])
         return [
             row
             for row in rows
             if (include_deleted or not self.world.is_deleted(row))
+            and self.world.buying_type(row) in buying_types
             and all(row.get(key) in wanted for key, wanted in id_filters)
         ]
 
-    def _ads_of(self, entity: dict[str, Any], level: DataLevel) -> list[dict[str, Any]]:
+    def _ads_of(
+        self, entity: dict[str, Any], level: DataLevel, buying_types: frozenset[str]
+    ) -> list[dict[str, Any]]:
+        """The ads a row sums; an advertiser's only those of the buying types asked for (an
+        entity below it has one buying type, checked in ``_entities``)."""
         if level == "ad":
             return [entity]
         key = LEVEL_ID_DIMENSION[level]
-        return self.world.ads_under(key, entity[key])
+        ads = self.world.ads_under(key, entity[key])
+        if level == "advertiser":
+            return [ad for ad in ads if self.world.buying_type(ad) in buying_types]
+        return ads
 
     def _row_keys(
         self,
@@ -313,7 +333,7 @@ class ReportEngine:
             self._entities(advertiser, level, selection),
             key=lambda row: row[LEVEL_ID_DIMENSION[level]],
         ):
-            ads = self._ads_of(entity, level)
+            ads = self._ads_of(entity, level, selection[2])
             if not has_time and not buckets:
                 keys.append((entity, tuple(days), None, None))
                 continue
@@ -402,9 +422,10 @@ class ReportEngine:
         dimensions: list[str],
         metrics: list[Metric],
         local_now: datetime,
+        buying_types: frozenset[str],
     ) -> dict[str, Any]:
         entity, days, hour, bucket = key
-        ads = self._ads_of(entity, level)
+        ads = self._ads_of(entity, level, buying_types)
         combos = tuple(
             self._buckets(dimensions, self.world.by_id["advertisers"][entity["advertiser_id"]])
         )
@@ -663,7 +684,8 @@ def _value_count(name: str) -> str:
 VALUE_COUNTS = {name: _value_count(name) for name in MONEY_METRICS}
 
 
-Selection = tuple[bool, tuple[tuple[str, frozenset[str]], ...]]  # (deleted too, id filters)
+# (deleted too, id filters, buying types)
+Selection = tuple[bool, tuple[tuple[str, frozenset[str]], ...], frozenset[str]]
 ID_FILTER_FIELDS = {"campaign_ids": "campaign_id", "adgroup_ids": "adgroup_id", "ad_ids": "ad_id"}
 
 
@@ -676,13 +698,15 @@ def _granularity(dimensions: list[str], lifetime: bool) -> str:
 
 
 def _selection(filtering: Any) -> Selection:
-    """Deleted entities included? (``<level>_status`` IN STATUS_ALL) and ``*_ids`` IN filters."""
+    """Deleted entities included? (``<level>_status`` IN STATUS_ALL), ``*_ids`` IN filters and
+    the buying types whose delivery the report holds (``buying_type``)."""
     if filtering is None:
-        return False, ()
+        return False, (), frozenset(DEFAULT_BUYING_TYPES)
     if not isinstance(filtering, list) or not all(isinstance(f, dict) for f in filtering):
         raise ReportError(40002, "filtering: must be a JSON array of filter objects")
     include_deleted = False
     id_filters: list[tuple[str, frozenset[str]]] = []
+    buying_types = frozenset(DEFAULT_BUYING_TYPES)
     for item in filtering:
         name = item.get("field_name")
         values = _filter_values(item)
@@ -690,7 +714,22 @@ def _selection(filtering: Any) -> Selection:
             include_deleted = include_deleted or "STATUS_ALL" in values
         elif name in ID_FILTER_FIELDS:
             id_filters.append((ID_FILTER_FIELDS[name], frozenset(values)))
-    return include_deleted, tuple(id_filters)
+        elif name == "buying_type":
+            buying_types = _buying_types(values)
+    return include_deleted, tuple(id_filters), buying_types
+
+
+def _buying_types(values: list[str]) -> frozenset[str]:
+    """TikTok's reports leave TopView delivery out unless ``buying_type`` asks for
+    RESERVATION_TOP_VIEW, and then hold TopView rows only. TikTok does not say whether TopView
+    may be listed with other values here; like ``buying_types`` of the entity listings, it
+    must come alone."""
+    unknown = [value for value in values if value not in BUYING_TYPES]
+    if unknown or not values:
+        raise ReportError(40002, f"filtering: buying_type: invalid value {values!r}")
+    if TOP_VIEW in values and len(set(values)) > 1:
+        raise ReportError(40002, TOP_VIEW_NOT_ALONE)
+    return frozenset(values)
 
 
 def _filter_values(item: dict[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tap_tiktok_ads.emulator.answers import ApiError, page_info
+from tap_tiktok_ads.emulator.details import BUYING_TYPES, DEFAULT_BUYING_TYPES, TOP_VIEW_NOT_ALONE
 from tap_tiktok_ads.emulator.faults import CODE_MESSAGES
 from tap_tiktok_ads.emulator.world import TIME_FORMAT, parse_time
 
@@ -21,8 +22,6 @@ AUTH_CODE_LIFETIME = timedelta(hours=1)
 MAX_IDS = 100
 # Asked for by name only, and then alone with advertiser_id (reference §2).
 LONE_ADVERTISER_FIELDS = ("company_name_editable",)
-DEFAULT_BUYING_TYPES = ("AUCTION", "RESERVATION_RF")
-BUYING_TYPES = ("AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW")
 ID_FILTERS = ("campaign_ids", "adgroup_ids", "ad_ids")
 NAME_FILTERS = {"campaigns": "campaign_name", "adgroups": "adgroup_name", "ads": "ad_name"}
 
@@ -217,11 +216,7 @@ def _buying_test(filtering: dict[str, Any], emu: Emulator) -> Callable[[dict[str
     if unknown:
         raise ApiError(40002, f"filtering.buying_types: invalid value '{unknown[0]}'")
     if "RESERVATION_TOP_VIEW" in wanted and len(wanted) > 1:
-        raise ApiError(
-            40002,
-            "The value 'RESERVATION_TOP_VIEW' cannot be combined with other enum values "
-            "for this parameter",
-        )
+        raise ApiError(40002, TOP_VIEW_NOT_ALONE)
     return lambda row: emu.world.buying_type(row) in wanted
 
 

@@ -6,6 +6,7 @@ Two cuts, both joined back so that every row arrives exactly once:
   front ends accept (HTTP 414), and TikTok advises at most 100 metrics per query against
   timeouts. The selected metrics are split into groups, one request series per group, and the
   rows are joined on their dimensions.
+  When TikTok still finds a one-day query too large (40067), the groups are halved again.
 - **Entity slices.** When an ad-level query covers 20,000 ads or more, TikTok answers for the
   newest 20,000 only and says so in the ``X-Tt-Ads-Throttle`` header. The query is then asked
   again per batch of campaigns (``campaign_ids`` filter), and a batch still capped is halved,
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from tap_tiktok_ads.client import TikTokClient
+from tap_tiktok_ads.streams.entities import TOP_VIEW, by_buying_type
 
 T = TypeVar("T")
 
@@ -27,15 +29,9 @@ ADGROUP_PATH = "/adgroup/get/"
 # TikTok recommends at most 30 campaign ids per report filter; an id filter takes at most 100.
 CAMPAIGNS_PER_SLICE = 30
 ADGROUPS_PER_SLICE = 100
-# Listings leave TopView out unless it is asked for alone: the default listing, then TopView.
-BUYING_TYPE_FILTERS: tuple[dict[str, Any], ...] = (
-    {},
-    {"buying_types": ["RESERVATION_TOP_VIEW"]},
-)
-TOP_VIEW_ADGROUP_PAGE_SIZE = 100  # /adgroup/get/'s page_size cap for TopView
 
 Row = dict[str, Any]
-Slice = tuple[str, dict[str, Any]]  # an entity id and the buying-type filter that lists it
+Slice = tuple[str, str]  # an entity id and its buying type (the listing that returned it)
 
 
 def metric_groups(names: Sequence[str], size: int) -> list[list[str]]:
@@ -45,6 +41,14 @@ def metric_groups(names: Sequence[str], size: int) -> list[list[str]]:
     count = -(-len(names) // size)
     length = -(-len(names) // count)
     return [list(names[i : i + length]) for i in range(0, len(names), length)]
+
+
+def halve_groups(groups: Sequence[Sequence[str]]) -> list[list[str]] | None:
+    """Each metric group cut in two (TikTok 40067: too much data per query), or None when every
+    group is down to one metric and cannot shrink."""
+    if all(len(group) <= 1 for group in groups):
+        return None
+    return [list(half) for group in groups for half in split_in_two(group) if half]
 
 
 def join_on_dimensions(series: Iterable[Iterable[Row]], key: Any) -> Iterator[Row]:
@@ -82,22 +86,30 @@ def split_in_two(items: Sequence[T]) -> list[Sequence[T]]:
 
 
 def list_campaigns(
-    client: TikTokClient, advertiser_id: str, *, include_deleted: bool, page_size: int
+    client: TikTokClient,
+    advertiser_id: str,
+    *,
+    include_deleted: bool,
+    page_size: int,
+    top_view: bool = False,
 ) -> list[Slice]:
-    """Every campaign a report of this advertiser can cover, of every buying type.
+    """Every campaign one report pass can cover: the TopView ones for the TopView pass, those
+    of every other buying type for the default pass (its rows hold no TopView campaign).
 
     Deleted campaigns count only with ``include_deleted``: otherwise TikTok's reports leave
     their rows out too.
     """
-    found: dict[str, dict[str, Any]] = {}
-    for buying in BUYING_TYPE_FILTERS:
-        params = {
-            "advertiser_id": advertiser_id,
-            "fields": ["campaign_id"],
-            "filtering": {**buying, **_status(include_deleted)},
-        }
-        for campaign_id in _ids(client, CAMPAIGN_PATH, params, "campaign_id", page_size):
-            found.setdefault(campaign_id, buying)
+    params = {
+        "advertiser_id": advertiser_id,
+        "fields": ["campaign_id"],
+        "filtering": _status(include_deleted),
+    }
+    found: dict[str, str] = {}
+    for buying_type, query, size in by_buying_type(params, page_size):
+        if (buying_type == TOP_VIEW) != top_view:
+            continue
+        for campaign_id in _ids(client, CAMPAIGN_PATH, query, "campaign_id", size):
+            found.setdefault(campaign_id, buying_type)
     return list(found.items())
 
 
@@ -109,18 +121,21 @@ def list_adgroups(
     include_deleted: bool,
     page_size: int,
 ) -> list[Slice]:
-    """The ad groups of one campaign, listed with the campaign's buying-type filter."""
-    campaign_id, buying = campaign
-    if buying:
-        page_size = min(page_size, TOP_VIEW_ADGROUP_PAGE_SIZE)
+    """The ad groups of one campaign, listed with the campaign's buying type."""
+    campaign_id, buying_type = campaign
     params = {
         "advertiser_id": advertiser_id,
         "fields": ["adgroup_id"],
-        "filtering": {"campaign_ids": [campaign_id], **buying, **_status(include_deleted)},
+        "filtering": {"campaign_ids": [campaign_id], **_status(include_deleted)},
     }
+    query, size = next(
+        (query, size)
+        for kind, query, size in by_buying_type(params, page_size)
+        if kind == buying_type
+    )
     return [
-        (adgroup_id, buying)
-        for adgroup_id in _ids(client, ADGROUP_PATH, params, "adgroup_id", page_size)
+        (adgroup_id, buying_type)
+        for adgroup_id in _ids(client, ADGROUP_PATH, query, "adgroup_id", size)
     ]
 
 

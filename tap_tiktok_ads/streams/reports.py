@@ -5,7 +5,9 @@ zone, starting no earlier than ``bookmark - attribution_window_days`` so that re
 conversions are read again; the window is cut into requests TikTok accepts (30 days daily,
 1 day hourly) and the bookmark moves only after a whole window has been emitted. Within a
 window, large metric selections are read in groups and capped ad reports by campaign or ad
-group (``report_slicing``); either way each row is emitted once.
+group (``report_slicing``); either way each row is emitted once. Each window is read in
+TikTok's default pass and, for advertisers with TopView campaigns, a TopView pass
+(``report_top_view``); the bookmark moves after both.
 """
 
 from __future__ import annotations
@@ -46,12 +48,20 @@ from tap_tiktok_ads.streams.report_slicing import (
     CAMPAIGNS_PER_SLICE,
     Slice,
     batches,
+    halve_groups,
     join_on_dimensions,
     list_adgroups,
     list_campaigns,
     metric_groups,
     split_in_two,
     with_id_filter,
+)
+from tap_tiktok_ads.streams.report_top_view import (
+    TOP_VIEW_KEY,
+    TOP_VIEW_KEY_SCHEMA,
+    asks_for_top_view,
+    top_view_advertisers,
+    top_view_only,
 )
 
 REPORT_PATH = "/report/integrated/get/"
@@ -73,8 +83,10 @@ class ReportStream(TikTokStream):
 
     def __init__(self, tap: Any, definition: ReportDefinition) -> None:
         self.definition = definition
-        super().__init__(tap=tap, schema=build_schema(definition), name=definition.name)
-        self.primary_keys = definition.primary_keys
+        schema = build_schema(definition)
+        schema["properties"][TOP_VIEW_KEY] = TOP_VIEW_KEY_SCHEMA
+        super().__init__(tap=tap, schema=schema, name=definition.name)
+        self.primary_keys = [*definition.primary_keys, TOP_VIEW_KEY]
         self.row_key = row_key(definition)
         self.replication_key = definition.time_dimension  # type: ignore[assignment]
 
@@ -88,7 +100,7 @@ class ReportStream(TikTokStream):
         metadata = super().metadata
         if self._tap_input_catalog is None or not self._tap_input_catalog.get_stream(self.name):
             defaults = {m.name for m in self.definition.available_metrics() if m.default}
-            dimension_names = {"advertiser_id", *self.definition.dimensions}
+            dimension_names = {"advertiser_id", TOP_VIEW_KEY, *self.definition.dimensions}
             for name in self.schema["properties"]:
                 if name in dimension_names:
                     continue
@@ -130,10 +142,12 @@ class ReportStream(TikTokStream):
         builder = RecordBuilder(self.definition, metrics, timezone)
         groups = metric_groups([m.name for m in metrics], self.settings.max_metrics_per_request)
         base = self.base_params(advertiser_id, groups[0])
+        passes = self.passes(base, advertiser_id)
         if self.definition.is_lifetime:
-            params = self.lifetime_params(base, today_in(timezone, self.client.now()))
-            for row in self.fetch(params, advertiser_id, groups=groups):
-                yield builder.build(row, advertiser_id)
+            for top_view, query in passes:
+                params = self.lifetime_params(query, today_in(timezone, self.client.now()))
+                for row in self._fetch_or_fewer_metrics(params, advertiser_id, groups):
+                    yield _with_pass(builder.build(row, advertiser_id), top_view)
             return
         windows = self.windows(context, today_in(timezone, self.client.now()))
         ahead: dict[int, Future[Any]] = {}
@@ -149,10 +163,13 @@ class ReportStream(TikTokStream):
                         advertiser_id=advertiser_id,
                     )
             count = 0
-            first = ahead.pop(index)
-            for row in self.fetch_window(base, advertiser_id, start, end, first, groups=groups):
-                count += 1
-                yield builder.build(row, advertiser_id)
+            first: Future[Any] | None = ahead.pop(index)
+            for top_view, query in passes:  # the bookmark moves only after both passes
+                rows = self.fetch_window(query, advertiser_id, start, end, first, groups=groups)
+                first = None  # page 1 of the upcoming windows is the default pass's
+                for row in rows:
+                    count += 1
+                    yield _with_pass(builder.build(row, advertiser_id), top_view)
             self.logger.info(
                 "%s: advertiser %s, %s..%s: %d rows", self.name, advertiser_id, start, end, count
             )
@@ -180,6 +197,14 @@ class ReportStream(TikTokStream):
             )
         size = min(self.settings.report_window_days, MAX_WINDOW_DAYS[self.definition.granularity])
         return split_windows(first, last, size)
+
+    def passes(self, base: dict[str, Any], advertiser_id: str) -> list[tuple[bool, dict[str, Any]]]:
+        """(is TopView, query) of each pass: TikTok's default, which leaves TopView out, and the
+        TopView pass for advertisers that have TopView campaigns."""
+        passes = [(False, base)]
+        if top_view_advertisers(self.client).has_top_view(advertiser_id):
+            passes.append((True, top_view_only(base)))
+        return passes
 
     def base_params(self, advertiser_id: str, metrics: list[str]) -> dict[str, Any]:
         """The query of one advertiser, asking for ``metrics`` (the first metric group)."""
@@ -259,9 +284,12 @@ class ReportStream(TikTokStream):
                 timeouts.left -= error.timed_out_requests
                 if timeouts.left <= 0:
                     error.setting = "request_timeout / max_timeouts_per_window"
-                    halves = None
-            if halves is None:
-                raise error.add_context(f"window {start}..{end}") from None
+                    raise error.add_context(f"window {start}..{end}") from None
+            if halves is None:  # one day still too much: fewer metrics per request
+                yield from self._fewer_metrics(
+                    params, advertiser_id, groups, emitted, error, timeouts
+                )
+                return
             self.logger.warning(
                 "%s: %s..%s failed (%s), splitting the window", self.name, start, end, error.message
             )
@@ -277,6 +305,59 @@ class ReportStream(TikTokStream):
                 )
         except TikTokAPIError as error:
             raise error.add_context(f"window {start}..{end}") from None
+
+    def _fetch_or_fewer_metrics(
+        self, params: dict[str, Any], advertiser_id: str, groups: list[list[str]]
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of a query without dates to halve (lifetime): fewer metrics if too large."""
+        emitted: set[int] = set()
+        try:
+            yield from self.fetch(params, advertiser_id, groups=groups, emitted=emitted)
+        except (QueryTooLargeError, RequestTimeoutError) as error:
+            yield from self._fewer_metrics(params, advertiser_id, groups, emitted, error)
+
+    def _fewer_metrics(
+        self,
+        params: dict[str, Any],
+        advertiser_id: str,
+        groups: list[list[str]] | None,
+        emitted: set[int],
+        error: TikTokAPIError,
+        timeouts: TimeoutBudget | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of a query TikTok finds too large (40067) or too slow with the shortest
+        date span: asked again with each metric group halved, the groups joined on their
+        dimensions, down to one metric per request; then the run fails naming the query."""
+        current = groups or [list(params.get("metrics") or [])]
+        while True:
+            narrower = halve_groups(current)
+            if narrower is None:
+                error.add_context(f"window {_window_of(params)}, even with one metric per request")
+                raise error from None
+            self.logger.warning(
+                "%s: advertiser %s, %s failed (%s), asking for at most %d metrics per request",
+                self.name,
+                advertiser_id,
+                _window_of(params),
+                error.message,
+                max(len(group) for group in narrower),
+            )
+            try:
+                yield from self.fetch(
+                    params,
+                    advertiser_id,
+                    groups=narrower,
+                    emitted=emitted,
+                    max_timeouts=None if timeouts is None else timeouts.left,
+                )
+                return
+            except (QueryTooLargeError, RequestTimeoutError) as again:
+                if timeouts is not None and isinstance(again, RequestTimeoutError):
+                    timeouts.left -= again.timed_out_requests
+                    if timeouts.left <= 0:
+                        again.setting = "request_timeout / max_timeouts_per_window"
+                        raise again.add_context(f"window {_window_of(params)}") from None
+                current, error = narrower, again
 
     def fetch(
         self,
@@ -309,6 +390,7 @@ class ReportStream(TikTokStream):
                 advertiser_id,
                 include_deleted=self.settings.include_deleted,
                 page_size=self.settings.page_size,
+                top_view=asks_for_top_view(params),
             )
             if not campaigns:  # nothing to slice by: the rows past the cap would be lost
                 capped.add_context("no campaign listed")
@@ -470,6 +552,11 @@ def _unseen(rows: Iterable[dict[str, Any]], emitted: set[int]) -> Iterator[dict[
         if identity not in emitted:
             remember(identity)
             yield row
+
+
+def _with_pass(record: dict[str, Any], top_view: bool) -> dict[str, Any]:
+    record[TOP_VIEW_KEY] = top_view
+    return record
 
 
 def _window_of(params: dict[str, Any]) -> str:

@@ -70,6 +70,13 @@ def finish(process: subprocess.Popen) -> str:
     return output
 
 
+TOP_VIEW_FILTER = {
+    "field_name": "buying_type",
+    "filter_type": "IN",
+    "filter_value": '["RESERVATION_TOP_VIEW"]',
+}
+
+
 def expected_rows(emu: Emulator, level: str, first: date, last: date) -> int:
     """What the emulator holds for a daily performance table over first..last."""
     total = 0
@@ -86,7 +93,9 @@ def expected_rows(emu: Emulator, level: str, first: date, last: date) -> int:
                 "start_date": day.isoformat(),
                 "end_date": end.isoformat(),
             }
-            total += emu.reports.query(params, emu.now)["page_info"]["total_number"]
+            for filtering in ([], [TOP_VIEW_FILTER]):  # TikTok's default pass, then TopView's
+                answer = emu.reports.query({**params, "filtering": filtering}, emu.now)
+                total += answer["page_info"]["total_number"]
             day = end + timedelta(days=1)
     return total
 
@@ -165,7 +174,7 @@ def test_full_then_next_day_incremental_into_postgres(postgres: Postgres, tmp_pa
                 f'AND i.indrelid = \'"{schema}"."ad_performance_daily"\'::regclass'
             )
         }
-        assert keys == {"advertiser_id", "ad_id", "stat_time_day"}
+        assert keys == {"advertiser_id", "ad_id", "stat_time_day", "is_top_view"}
 
         # The next day: conversions of recent days are revised by TikTok (the emulator).
         day_before = (TODAY - timedelta(days=1)).isoformat()
@@ -196,7 +205,7 @@ def test_full_then_next_day_incremental_into_postgres(postgres: Postgres, tmp_pa
             )
             duplicates = postgres.scalar(
                 f'SELECT count(*) - count(DISTINCT (advertiser_id, "{LEVEL_ID_DIMENSION[level]}", '
-                f'stat_time_day)) FROM "{schema}"."{table}"'
+                f'stat_time_day, is_top_view)) FROM "{schema}"."{table}"'
             )
             assert duplicates == "0"
 

@@ -191,10 +191,10 @@ def test_lifetime_ignores_dates_and_lists_idle_entities(emu: Emulator) -> None:
         start_date="1999-01-01",
         end_date="1999-01-01",
     )
-    live_ads = [
+    live_ads = [  # TopView's only with a buying_type filter
         a
         for a in emu.world.ads
-        if a["advertiser_id"] == advertiser(emu) and not emu.world.is_deleted(a)
+        if a["advertiser_id"] == advertiser(emu) and emu.world.listed_by_default(a)
     ]
     assert answer["data"]["page_info"]["total_number"] == len(live_ads)
 

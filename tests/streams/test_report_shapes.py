@@ -40,13 +40,17 @@ def test_a_lifetime_audience_custom_report_syncs_and_adds_up_to_the_lifetime() -
             if r["path"] == REPORT_PATH and r["params"]["report_type"] == "AUDIENCE"
         ]
     buckets = run.records["advertiser_age_gender_lifetime"]
-    keys = [(r["advertiser_id"], r["age"], r["gender"]) for r in buckets]
+    keys = [(r["advertiser_id"], r["is_top_view"], r["age"], r["gender"]) for r in buckets]
     assert len(keys) == len(set(keys))
     assert any(r["age"] == r["gender"] == "NONE" for r in buckets)
-    lifetime = {r["advertiser_id"]: r for r in run.records["advertiser_performance_lifetime"]}
-    assert set(lifetime) == {r["advertiser_id"] for r in buckets}
-    for advertiser_id, total in lifetime.items():
-        mine = [r for r in buckets if r["advertiser_id"] == advertiser_id]
+    # One lifetime row per advertiser and pass (TikTok's default, TopView): each adds up.
+    lifetime = {
+        (r["advertiser_id"], r["is_top_view"]): r
+        for r in run.records["advertiser_performance_lifetime"]
+    }
+    assert set(lifetime) == {(r["advertiser_id"], r["is_top_view"]) for r in buckets}
+    for key, total in lifetime.items():
+        mine = [r for r in buckets if (r["advertiser_id"], r["is_top_view"]) == key]
         for metric in ("spend", "impressions", "clicks"):
             assert sum(Decimal(str(r[metric])) for r in mine) == Decimal(str(total[metric]))
     # AUDIENCE has no query_lifetime: the tap asks for TikTok's longest undated span instead.

@@ -161,7 +161,8 @@ def test_uncapped_reports_send_no_slices() -> None:
         listings = [r for r in emu.requests() if r["path"] in ("/campaign/get/", "/adgroup/get/")]
     assert calls
     assert not any(id_filters(c) for c in calls)
-    assert not listings
+    # Only the run's one TopView check of the advertiser, no slice listing.
+    assert [(r["path"], r["params"]["page_size"]) for r in listings] == [("/campaign/get/", "1")]
 
 
 # -- metric groups -------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_every_metric_of_ad_performance_daily_syncs_in_groups() -> None:
     sizes = Counter(len(c["params"]["metrics"]) for c in calls)
     assert max(sizes) <= 100
     requested = {m for c in calls for m in c["params"]["metrics"]}
-    metric_names = set(properties) - {"advertiser_id", "ad_id", "stat_time_day"}
+    metric_names = set(properties) - {"advertiser_id", "ad_id", "stat_time_day", "is_top_view"}
     assert requested == metric_names
     records = keyed(everything.records[AD_DAILY])
     assert all(set(r) == set(properties) for r in records.values())
@@ -252,7 +253,11 @@ def test_one_group_means_one_request_series() -> None:
         calls = report_calls(emu)
     assert calls
     assert all(c["params"]["metrics"] == METRICS for c in calls)
-    pages = Counter((c["params"]["start_date"], c["params"]["page"]) for c in calls)
+    # One series per pass (TikTok's default and TopView), never one per metric group.
+    pages = Counter(
+        (c["params"]["start_date"], c["params"]["page"], str(c["params"].get("filtering")))
+        for c in calls
+    )
     assert set(pages.values()) == {1}
 
 

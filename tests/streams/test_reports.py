@@ -146,6 +146,7 @@ def test_deselected_metrics_are_not_requested(emulator: Emulator) -> None:
         assert call["params"]["dimensions"] == ["ad_id", "stat_time_day"]
     assert set(run.records["ad_performance_daily"][0]) == {
         "advertiser_id",
+        "is_top_view",
         "ad_id",
         "stat_time_day",
         "spend",
@@ -328,6 +329,7 @@ def test_custom_reports_become_streams(emulator: Emulator) -> None:
     assert records
     assert set(records[0]) == {
         "advertiser_id",
+        "is_top_view",
         "campaign_id",
         "stat_time_day",
         "province_id",
