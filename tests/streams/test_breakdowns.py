@@ -53,11 +53,13 @@ def test_breakdown_rows_are_valid_and_add_up_to_the_level(
         assert isinstance(record[dimension], str)
         assert record[dimension]
     id_key = LEVEL_KEYS[level]
-    keys = dict.fromkeys(["advertiser_id", id_key, "stat_time_day", dimension])
+    # Advertiser rows come once per pass: TikTok's default (no TopView) and the TopView pass.
+    keys = dict.fromkeys(["advertiser_id", id_key, "stat_time_day", dimension, "is_top_view"])
     unique = {tuple(r[k] for k in keys) for r in records}
     assert len(unique) == len(records)
-    total = spend_by(run.records[f"{level}_performance_daily"], (id_key, "stat_time_day"))
-    for key, spend in spend_by(records, (id_key, "stat_time_day")).items():
+    per_day = (id_key, "stat_time_day", "is_top_view")
+    total = spend_by(run.records[f"{level}_performance_daily"], per_day)
+    for key, spend in spend_by(records, per_day).items():
         assert spend == total[key], (stream, key)
 
 
