@@ -127,3 +127,8 @@ def tap_config(emu: Emulator, **overrides: Any) -> dict[str, Any]:
         del config["start_date"]  # one way of choosing dates at a time
     config.update(overrides)
     return config
+
+
+def is_default_pass(request: dict[str, Any]) -> bool:
+    """A report request of TikTok's default pass; the TopView pass filters on buying_type."""
+    return "buying_type" not in str(request["params"].get("filtering"))

@@ -18,7 +18,14 @@ from tap_tiktok_ads.bookmarks import entity_instant, report_day
 from tap_tiktok_ads.client import TikTokClient
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import ConfigError
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import (
+    EMULATOR_TODAY,
+    TapRun,
+    catalog_selecting,
+    is_default_pass,
+    run_tap,
+    tap_config,
+)
 
 REPORT_PATH = "/report/integrated/get/"
 DAILY = "advertiser_performance_daily"
@@ -59,7 +66,7 @@ def windows(emu: Emulator) -> list[tuple[str, str]]:
     return sorted(
         (r["params"]["start_date"], r["params"]["end_date"])
         for r in emu.requests()
-        if r["path"] == REPORT_PATH and r["code"] == 0
+        if r["path"] == REPORT_PATH and r["code"] == 0 and is_default_pass(r)
     )
 
 

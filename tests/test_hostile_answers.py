@@ -29,7 +29,7 @@ from tap_tiktok_ads.client import (
 )
 from tap_tiktok_ads.emulator import Emulator, Faults
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, is_default_pass, tap_config
 from tests.hostile_server import HostileServer, Reply, page_number
 
 REPORT_PATH = "/report/integrated/get/"
@@ -106,7 +106,7 @@ def on_reports(
 
 
 def report_requests(emu: Emulator) -> list[dict[str, Any]]:
-    return [r for r in emu.requests() if r["path"] == REPORT_PATH]
+    return [r for r in emu.requests() if r["path"] == REPORT_PATH and is_default_pass(r)]
 
 
 def client_for(server: HostileServer, **options: Any) -> TikTokClient:

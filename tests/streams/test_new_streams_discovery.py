@@ -54,7 +54,7 @@ def test_breakdown_streams_are_discovered(
 ) -> None:
     entry = catalog[f"{level}_audience_{breakdown}_daily"]
     keys = stream_metadata(entry)["table-key-properties"]
-    assert keys[-1] == dimension
+    assert keys[-2:] == [dimension, "is_top_view"]
     assert "stat_time_day" in keys
     assert entry["schema"]["properties"][dimension]["type"] in (
         "string",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -128,7 +129,14 @@ def test_only_advertisers_with_topview_get_a_topview_pass_asked_once_per_run() -
 
 def test_the_bookmark_moves_only_after_both_passes_of_a_window() -> None:
     with world(campaigns=1, adgroups=1, ads=1) as emu:
-        run = sync(emu, {CAMPAIGN_DAILY: SPEND}, report_window_days=1)
+        # The same days as a relative range: fixed dates leave no bookmark to check.
+        config = tap_config(
+            emu,
+            start_days_back=(EMULATOR_TODAY - date.fromisoformat(WINDOW["start_date"])).days,
+            end_days_back=(EMULATOR_TODAY - date.fromisoformat(WINDOW["end_date"])).days,
+            report_window_days=1,
+        )
+        run = run_tap(config, catalog=catalog_selecting(config, {CAMPAIGN_DAILY: SPEND}))
     claimed: dict[str, str] = {}  # advertiser -> the last day STATE claimed so far
     top_view_rows = 0
     for message in run.messages:
