@@ -145,7 +145,6 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CleanRun]:
         yield CleanRun(config_path, catalog_path, messages)
 
 
-@pytest.mark.xdist_group("kill-and-resume")  # on one xdist worker, which syncs clean_run once
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kill_and_resume_converges_to_the_clean_run(
     seed: int, clean_run: CleanRun, tmp_path: Path

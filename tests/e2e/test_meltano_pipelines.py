@@ -20,13 +20,7 @@ from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.reports.catalog import LEVEL_ID_DIMENSION, api_data_level
 from tests.e2e.conftest import MELTANO, ROOT, Postgres, meltano_env
 
-# One xdist worker runs them all, one after the other: `meltano run` writes its plugins' config
-# files to fixed paths under the project's .meltano/run, so two runs at once would mix them up.
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.xdist_group("meltano"),
-    pytest.mark.usefixtures("meltano_installed"),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("meltano_installed")]
 
 TODAY = date(2026, 11, 20)
 FIRST_DAY = TODAY - timedelta(days=9)
