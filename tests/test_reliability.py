@@ -136,7 +136,7 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CleanRun]:
     streams = {k: v for k, v in SOAK_STREAMS.items() if k != "ad_group_performance_hourly"}
     folder = tmp_path_factory.mktemp("clean-run")
     with Emulator(seed=78, advertisers=3, campaigns=3, today=EMULATOR_TODAY) as emu:
-        config = tap_config(emu, start_date="2026-10-10", report_window_days=7)
+        config = tap_config(emu, start_date="2026-10-27", report_window_days=7)  # 4 windows
         config_path = folder / "config.json"
         config_path.write_text(json.dumps(config))
         catalog_path = folder / "catalog.json"
