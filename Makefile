@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
+# The suite runs on every core (PYTEST_WORKERS=0 runs it in this one process); idle workers take
+# tests queued for busy ones. Every test can run beside any other.
+PYTEST_WORKERS ?= logical
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

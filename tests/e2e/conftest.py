@@ -1,8 +1,11 @@
 """Real PostgreSQL and real Meltano for end-to-end tests.
 
 PostgreSQL runs from a temporary directory on a free loopback port (as the `postgres` user when
-the tests run as root, since initdb refuses root). Meltano runs this repository's meltano.yml,
-with the system database, and so the saved state, in a temporary directory per test.
+the tests run as root, since initdb refuses root); each xdist worker that runs these tests starts
+its own. Meltano runs this repository's meltano.yml. Its plugins are installed once per test run
+into the project's .meltano; each test then has its own Meltano system directory (the files a
+run writes, like the tap's config and state, and the system database with the saved state),
+which reaches the installed plugins through links, so tests can run at the same time.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = str(Path(sys.executable).parent / "meltano")
@@ -109,22 +113,56 @@ def postgres() -> Iterator[Postgres]:
 
 
 @pytest.fixture(scope="session")
-def meltano_installed() -> None:
-    """Install the project's plugins once (the tap from this checkout, the targets from PyPI)."""
-    subprocess.run(
+def meltano_installed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Install the project's plugins (the tap from this checkout, the targets from PyPI).
+
+    Once per test run, whichever xdist worker comes first: a second `meltano install` would
+    rebuild the virtualenvs under a pipeline another worker is running.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        install_plugins()
+        return
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, common to its workers
+    with FileLock(shared / "meltano-install.lock"):
+        done = shared / "meltano-installed"
+        if not done.exists():
+            install_plugins()
+            done.touch()
+
+
+def install_plugins() -> None:
+    result = subprocess.run(
         [MELTANO, "install"],
         cwd=ROOT,
-        check=True,
         capture_output=True,
+        text=True,
         env={**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
+    if result.returncode != 0:
+        pytest.fail(f"meltano install failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
 
 def meltano_env(system_db: Path, **settings: Any) -> dict[str, str]:
+    """The environment of a `meltano run` whose files all live beside ``system_db``."""
     env = {
         **os.environ,
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         "MELTANO_DATABASE_URI": f"sqlite:///{system_db}",
+        "MELTANO_SYS_DIR_ROOT": str(private_system_dir(system_db.with_suffix(".meltano"))),
     }
     env.update({key: str(value) for key, value in settings.items()})
     return env
+
+
+def private_system_dir(path: Path) -> Path:
+    """A Meltano system directory of its own, with the project's installed plugins linked in.
+
+    `meltano run` writes each plugin's config, catalog and state to fixed names under the system
+    directory's run/ folder: two runs sharing one would read each other's files.
+    """
+    path.mkdir(exist_ok=True)
+    for plugin_type in ("extractors", "loaders"):
+        link = path / plugin_type
+        if not link.exists():
+            link.symlink_to(ROOT / ".meltano" / plugin_type, target_is_directory=True)
+    return path

