@@ -374,9 +374,12 @@ def selected_catalog(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def piped_pipeline(
-    emulator: DemoEmulator, server: Postgres, catalog: dict[str, Any], batch: bool
+    emulator: DemoEmulator, server: Postgres, catalog: dict[str, Any], batch: str | None
 ) -> dict[str, Any]:
-    """The tap's output piped straight into target-postgres, without Meltano."""
+    """The tap's output piped straight into target-postgres, without Meltano.
+
+    ``batch``: None for RECORD messages, else the compression of the BATCH JSONL files.
+    """
     server.reset()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -384,7 +387,7 @@ def piped_pipeline(
         if batch:
             (tmp / "batches").mkdir()
             config["batch_config"] = {
-                "encoding": {"format": "jsonl", "compression": "gzip"},
+                "encoding": {"format": "jsonl", "compression": batch},
                 "storage": {"root": f"file://{tmp / 'batches'}", "prefix": "batch-"},
                 "batch_size": 10000,
             }
@@ -433,7 +436,7 @@ def piped_pipeline(
     rows = server.rows()
     return {
         "scenario": "pipeline",
-        "mode": "tap | target, BATCH jsonl.gz" if batch else "tap | target, RECORD",
+        "mode": f"tap | target, BATCH jsonl ({batch})" if batch else "tap | target, RECORD",
         "rows": rows,
         "wall_s": round(wall, 1),
         "rows_per_s": round(rows / wall),
@@ -455,7 +458,9 @@ def measure_pipeline(piped: bool = True) -> list[dict[str, Any]]:
         results.append(meltano_pipeline(emulator, server))
         if piped:
             catalog = selected_catalog(emulator.tap_config())
-            for batch in (False, True):
+            # singer-sdk 0.54's JSONL batcher gzips whatever the config says, so a target told
+            # `"compression": "none"` fails on the files: gzip is the only working choice.
+            for batch in (None, "gzip"):
                 results.append(piped_pipeline(emulator, server, catalog, batch))
     return results
 
