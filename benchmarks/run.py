@@ -309,9 +309,12 @@ def run_slow(names: list[str]) -> None:
 
 
 def main(names: list[str]) -> None:
-    if names and set(names) <= set(SLOW_SCENARIOS):
-        run_slow(names)
-        return
+    slow = [name for name in names if name in SLOW_SCENARIOS]
+    if slow:
+        run_slow(slow)
+        names = [name for name in names if name not in SLOW_SCENARIOS]
+        if not names:
+            return
     results = [run(SCENARIOS[name]) for name in names or list(SCENARIOS)]
     columns = [
         "scenario",
