@@ -7,7 +7,8 @@
   then the same tap piped straight into target-postgres with RECORD messages and with BATCH
   messages (singer-sdk `batch_config`, JSONL files), to see whether BATCH pays off.
 
-Both are slow (a minute or more on a busy 2-core machine) and run only when named.
+Both are slow (a minute or more on a busy 2-core machine) and run only when named. Run
+`meltano install` once first, so that no run includes installing the plugins.
 """
 
 from __future__ import annotations
