@@ -1,6 +1,7 @@
 """Benchmarks: the real tap as a subprocess against the emulator in another process.
 
     python benchmarks/run.py [cpu|network|scale ...]   (default: all three)
+    python benchmarks/run.py startup|pipeline           (slow; only when named)
 
 Prints a table and writes benchmarks/results/<UTC time>.json. Scenarios:
 
@@ -9,6 +10,7 @@ Prints a table and writes benchmarks/results/<UTC time>.json. Scenarios:
 - network: 20 advertisers x 100 ads x 90 days plus the entity streams, the emulator answering
   after 150 ms and refusing (40100) above 10 requests per second. Floor: minimum requests / 10.
 - scale: the cpu scenario with twice the ads, to show memory stays flat.
+- startup, pipeline: `meltano run` on the demo world (see benchmarks/pipeline.py).
 """
 
 from __future__ import annotations
@@ -283,7 +285,36 @@ def _advertiser_ids(s: Scenario) -> list[str]:
     return [a["advertiser_id"] for a in scenario_world(s).advertisers]
 
 
+# Slow `meltano run` scenarios (benchmarks/pipeline.py), run only when named.
+SLOW_SCENARIOS = ("startup", "pipeline")
+
+
+def run_slow(names: list[str]) -> None:
+    """Each slow scenario's results, printed as JSON lines and written to benchmarks/results."""
+    import pipeline  # benchmarks/ is on sys.path when this file runs as a script
+
+    measures = {"startup": pipeline.measure_startups, "pipeline": pipeline.measure_pipeline}
+    results = [result for name in names for result in measures[name]()]
+    for result in results:
+        print(json.dumps(result))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = [round(x, 1) for x in os.getloadavg()]
+    out_dir = ROOT / "benchmarks" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (out_dir / f"{stamp}-{'-'.join(names)}.json").write_text(
+        json.dumps({"machine": machine, "load_average": load, "results": results}, indent=2)
+    )
+    print(f"machine: {machine}; load average {load}; written to benchmarks/results/{stamp}-*.json")
+
+
 def main(names: list[str]) -> None:
+    slow = [name for name in names if name in SLOW_SCENARIOS]
+    if slow:
+        run_slow(slow)
+        names = [name for name in names if name not in SLOW_SCENARIOS]
+        if not names:
+            return
     results = [run(SCENARIOS[name]) for name in names or list(SCENARIOS)]
     columns = [
         "scenario",

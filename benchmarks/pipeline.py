@@ -1,0 +1,484 @@
+"""What users run: `meltano run` on the demo world, timed from the outside.
+
+- startup: `meltano run tap-tiktok-ads target-csv` until the tap's first request to the emulator
+  (Meltano's start, discovery, its select rules, the tap's start with the selected catalog).
+- pipeline: `meltano run tap-tiktok-ads target-postgres` into a PostgreSQL started in a
+  temporary directory, wall time split into Meltano's overhead, tap, target and emulator CPU;
+  then the same tap piped straight into target-postgres with RECORD messages and with BATCH
+  messages (singer-sdk `batch_config`, JSONL files), to see whether BATCH pays off.
+
+Both are slow (a minute or more on a busy 2-core machine) and run only when named. Run
+`meltano install` once first, so that no run includes installing the plugins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import glob
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MELTANO = str(BIN / "meltano")
+TODAY = date(2026, 11, 20)
+# The demo's world (scripts/demo.py): seed 2026, 3 advertisers, the emulator's default sizes.
+DEMO_SEED = 2026
+DEMO_ADVERTISERS = 3
+DEMO_DAYS = 30
+# The emulator's clock is pinned to TODAY, far from this machine's.
+PINNED_CLOCK_SKEW_HOURS = 876000
+
+
+@dataclass
+class DemoEmulator:
+    process: subprocess.Popen
+    base_url: str
+    advertiser_ids: list[str]
+
+    @property
+    def log_url(self) -> str:
+        return self.base_url.replace("/open_api/v1.3", "/__emulator/requests")
+
+    def first_request_time(self) -> float | None:
+        log = requests.get(self.log_url, timeout=30).json()
+        return min((entry["time"] for entry in log), default=None)
+
+    def clear_log(self) -> None:
+        requests.delete(self.log_url, timeout=30)
+
+    def tap_env(self) -> dict[str, str]:
+        return {
+            "TAP_TIKTOK_ADS_API_URL": self.base_url,
+            "TAP_TIKTOK_ADS_ACCESS_TOKEN": "emulator-token",
+            "TAP_TIKTOK_ADS_ADVERTISER_IDS": json.dumps(self.advertiser_ids),
+            "TAP_TIKTOK_ADS_START_DATE": (TODAY - timedelta(days=DEMO_DAYS)).isoformat(),
+            "TAP_TIKTOK_ADS_MAX_CLOCK_SKEW_HOURS": str(PINNED_CLOCK_SKEW_HOURS),
+        }
+
+    def tap_config(self) -> dict[str, Any]:
+        return {
+            "api_url": self.base_url,
+            "access_token": "emulator-token",
+            "advertiser_ids": self.advertiser_ids,
+            "start_date": (TODAY - timedelta(days=DEMO_DAYS)).isoformat(),
+            "max_clock_skew_hours": PINNED_CLOCK_SKEW_HOURS,
+        }
+
+
+@contextlib.contextmanager
+def demo_emulator() -> Iterator[DemoEmulator]:
+    command = [
+        str(BIN / "python"),
+        "-m",
+        "tap_tiktok_ads.emulator",
+        "--port",
+        "0",
+        "--seed",
+        str(DEMO_SEED),
+        "--advertisers",
+        str(DEMO_ADVERTISERS),
+        "--today",
+        TODAY.isoformat(),
+    ]
+    # Its stderr is dropped: a run stopped at its first request resets connections.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        answer = requests.get(
+            f"{base_url}/oauth2/advertiser/get/",
+            params={"app_id": "emulator-app", "secret": "emulator-secret"},
+            headers={"Access-Token": "emulator-token"},
+            timeout=30,
+        ).json()
+        ids = [str(a["advertiser_id"]) for a in answer["data"]["list"]]
+        yield DemoEmulator(process, base_url, ids)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def meltano_env(emulator: DemoEmulator, tmp: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # Runs keep their state out of the project's system database.
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp}/meltano.db",
+        "TARGET_CSV_OUTPUT_PATH": str(tmp / "csv"),
+        **emulator.tap_env(),
+    }
+
+
+class TreeCpu:
+    """Samples the CPU seconds of a process tree, per process, until the root exits.
+
+    A process's last sample is at most one interval old when it exits, so short-lived
+    children are under-counted by up to that interval.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.root = psutil.Process(pid)
+        self.cpu: dict[int, float] = {}
+        self.cmdline: dict[int, list[str]] = {}
+        self._interval = interval
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while self.root.is_running() and self.root.status() != psutil.STATUS_ZOMBIE:
+            with contextlib.suppress(psutil.Error):
+                for process in [self.root, *self.root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        times = process.cpu_times()
+                        self.cpu[process.pid] = times.user + times.system
+                        if process.pid not in self.cmdline:
+                            self.cmdline[process.pid] = process.cmdline()
+            time.sleep(self._interval)
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def by_role(self) -> dict[str, float]:
+        """CPU seconds of Meltano itself, the tap's discovery, the tap's sync and the target."""
+        roles: dict[str, float] = {}
+        for pid, seconds in self.cpu.items():
+            role = _role(self.cmdline.get(pid, []), pid == self.root.pid)
+            roles[role] = roles.get(role, 0) + seconds
+        return {role: round(seconds, 2) for role, seconds in sorted(roles.items())}
+
+
+def _role(cmdline: list[str], is_root: bool) -> str:
+    text = " ".join(cmdline)
+    if is_root:
+        return "meltano_cpu_s"
+    if "tap-tiktok-ads" in text:
+        return "discovery_cpu_s" if "--discover" in cmdline else "tap_cpu_s"
+    if "target-" in text:
+        return "target_cpu_s"
+    return "other_cpu_s"
+
+
+def process_cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+# -- startup -------------------------------------------------------------------------------
+
+
+def measure_startup() -> dict[str, Any]:
+    """Seconds from `meltano run` to the tap's first request; the run is stopped there."""
+    with demo_emulator() as emulator, tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        emulator.clear_log()
+        started = time.time()
+        meltano = subprocess.Popen(
+            [MELTANO, "run", "tap-tiktok-ads", "target-csv", "--full-refresh"],
+            cwd=ROOT,
+            env=meltano_env(emulator, tmp),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        cpu = TreeCpu(meltano.pid, interval=0.05)
+        first = None
+        while first is None and meltano.poll() is None:
+            first = emulator.first_request_time()
+            time.sleep(0.05)
+        os.killpg(meltano.pid, signal.SIGTERM)
+        meltano.wait()
+        cpu.join()
+    if first is None:
+        raise RuntimeError("meltano run ended before the tap's first request")
+    return {"scenario": "startup", "to_first_request_s": round(first - started, 2), **cpu.by_role()}
+
+
+def measure_commands() -> dict[str, Any]:
+    """Wall and CPU seconds of `tap-tiktok-ads --about` and `--discover`."""
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        config = Path(tmp_dir) / "config.json"
+        config.write_text(
+            json.dumps({"access_token": "x", "advertiser_ids": ["1"], "start_date": "2026-01-01"})
+        )
+        output = Path(tmp_dir) / "out"
+        commands = {"about": ["--about"], "discover": ["--config", str(config), "--discover"]}
+        for name, args in commands.items():
+            started = time.perf_counter()
+            with output.open("wb") as sink:
+                process = subprocess.Popen(
+                    [str(BIN / "tap-tiktok-ads"), *args], stdout=sink, stderr=subprocess.DEVNULL
+                )
+                cpu = _wait_cpu(process)
+            if process.returncode:
+                raise RuntimeError(f"tap-tiktok-ads {' '.join(args)} failed")
+            result[f"{name}_s"] = round(time.perf_counter() - started, 2)
+            result[f"{name}_cpu_s"] = round(cpu, 2)
+            result[f"{name}_bytes"] = output.stat().st_size
+    return result
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+
+
+@dataclass
+class Postgres:
+    bin: Path
+    port: int
+    as_user: list[str]
+    data: Path
+
+    def psql(self, sql: str, database: str = "tiktok_ads") -> str:
+        command = [*self.as_user, str(self.bin / "psql"), "-h", "127.0.0.1"]
+        command += ["-p", str(self.port), "-U", "postgres", "-d", database, "-At", "-c", sql]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    def reset(self) -> None:
+        self.psql("DROP DATABASE IF EXISTS tiktok_ads", database="postgres")
+        self.psql("CREATE DATABASE tiktok_ads", database="postgres")
+
+    def rows(self, schema: str = "tiktok_ads") -> int:
+        tables = self.psql(
+            f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'"
+        ).split()
+        return sum(int(self.psql(f'SELECT count(*) FROM {schema}."{t}"')) for t in tables)
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[Postgres]:
+    """PostgreSQL on a free loopback port, as in tests/e2e (as `postgres` when root)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [shutil.which("initdb")]
+    if not found[-1]:
+        raise RuntimeError("PostgreSQL binaries not found: install the Debian package postgresql")
+    bin_dir = Path(found[-1]).parent
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    data = Path(tempfile.mkdtemp(prefix="tap-tiktok-bench-pg-"))
+    if as_user:
+        shutil.chown(data, "postgres", "postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True)
+
+    run(str(bin_dir / "initdb"), "-D", str(data / "db"), "-U", "postgres", "-A", "trust")
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(
+        str(bin_dir / "pg_ctl"),
+        "-D",
+        str(data / "db"),
+        "-l",
+        str(data / "log"),
+        "-w",
+        "-o",
+        options,
+        "start",
+    )
+    server = Postgres(bin_dir, port, as_user, data)
+    try:
+        server.psql("CREATE DATABASE tiktok_ads", database="postgres")
+        yield server
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+# -- pipeline ------------------------------------------------------------------------------
+
+
+def meltano_pipeline(emulator: DemoEmulator, server: Postgres) -> dict[str, Any]:
+    server.reset()
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        env = meltano_env(emulator, Path(tmp_dir))
+        env.update(
+            {
+                "TARGET_POSTGRES_HOST": "127.0.0.1",
+                "TARGET_POSTGRES_PORT": str(server.port),
+                "TARGET_POSTGRES_USER": "postgres",
+                # target-postgres wants one; trust authentication ignores it.
+                "TARGET_POSTGRES_PASSWORD": "trust-auth-ignores-it",
+                "TARGET_POSTGRES_DATABASE": "tiktok_ads",
+            }
+        )
+        emulator.clear_log()
+        emulator_cpu = process_cpu(psutil.Process(emulator.process.pid))
+        started = time.time()
+        meltano = subprocess.Popen(
+            [MELTANO, "run", "tap-tiktok-ads", "target-postgres", "--full-refresh"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(Path(tmp_dir) / "meltano.log", "w"),  # noqa: SIM115
+        )
+        cpu = TreeCpu(meltano.pid)
+        meltano.wait()
+        wall = time.time() - started
+        cpu.join()
+        if meltano.returncode:
+            lines = (Path(tmp_dir) / "meltano.log").read_text().splitlines()
+            errors = [line for line in lines if "error" in line.lower()][:20]
+            raise RuntimeError("meltano run failed:\n" + "\n".join(errors or lines[-20:]))
+    first = emulator.first_request_time() or started
+    rows = server.rows()
+    return {
+        "scenario": "pipeline",
+        "mode": "meltano run",
+        "rows": rows,
+        "wall_s": round(wall, 1),
+        "to_first_request_s": round(first - started, 1),
+        "rows_per_s": round(rows / wall),
+        **cpu.by_role(),
+        "emulator_cpu_s": round(
+            process_cpu(psutil.Process(emulator.process.pid)) - emulator_cpu, 2
+        ),
+    }
+
+
+def selected_catalog(config: dict[str, Any]) -> dict[str, Any]:
+    """The tap's catalog with meltano.yml's select rules applied, as `meltano run` does."""
+    import structlog
+    from meltano.core.plugin.singer.catalog import MetadataExecutor, select_metadata_rules
+
+    from tap_tiktok_ads.tap import TapTikTokAds
+
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-tiktok-ads")
+    catalog = copy.deepcopy(TapTikTokAds(config=config).catalog_dict)
+    rules = select_metadata_rules(["!*.*"]) + select_metadata_rules(tap["select"])
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    MetadataExecutor(rules).visit(catalog)
+    return catalog
+
+
+def piped_pipeline(
+    emulator: DemoEmulator, server: Postgres, catalog: dict[str, Any], batch: str | None
+) -> dict[str, Any]:
+    """The tap's output piped straight into target-postgres, without Meltano.
+
+    ``batch``: None for RECORD messages, else the compression of the BATCH JSONL files.
+    """
+    server.reset()
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        config = emulator.tap_config()
+        if batch:
+            (tmp / "batches").mkdir()
+            config["batch_config"] = {
+                "encoding": {"format": "jsonl", "compression": batch},
+                "storage": {"root": f"file://{tmp / 'batches'}", "prefix": "batch-"},
+                "batch_size": 10000,
+            }
+        (tmp / "tap.json").write_text(json.dumps(config))
+        (tmp / "catalog.json").write_text(json.dumps(catalog))
+        target_config = {
+            "host": "127.0.0.1",
+            "port": server.port,
+            "user": "postgres",
+            "password": "trust-auth-ignores-it",
+            "database": "tiktok_ads",
+            "default_target_schema": "tiktok_ads",
+            "load_method": "upsert",
+            "use_copy": True,
+            "validate_records": False,
+            "add_record_metadata": True,
+        }
+        (tmp / "target.json").write_text(json.dumps(target_config))
+        tap_bin = ROOT / ".meltano/extractors/tap-tiktok-ads/venv/bin/tap-tiktok-ads"
+        target_bin = ROOT / ".meltano/loaders/target-postgres/venv/bin/target-postgres"
+        started = time.time()
+        tap = subprocess.Popen(
+            [
+                str(tap_bin),
+                "--config",
+                str(tmp / "tap.json"),
+                "--catalog",
+                str(tmp / "catalog.json"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        target = subprocess.Popen(
+            [str(target_bin), "--config", str(tmp / "target.json")],
+            stdin=tap.stdout,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp / "target.log", "w"),  # noqa: SIM115
+        )
+        assert tap.stdout is not None
+        tap.stdout.close()
+        tap_cpu = _wait_cpu(tap)
+        target_cpu = _wait_cpu(target)
+        wall = time.time() - started
+        if tap.returncode or target.returncode:
+            raise RuntimeError(f"piped run failed: {(tmp / 'target.log').read_text()[-2000:]}")
+    rows = server.rows()
+    return {
+        "scenario": "pipeline",
+        "mode": f"tap | target, BATCH jsonl ({batch})" if batch else "tap | target, RECORD",
+        "rows": rows,
+        "wall_s": round(wall, 1),
+        "rows_per_s": round(rows / wall),
+        "tap_cpu_s": round(tap_cpu, 2),
+        "target_cpu_s": round(target_cpu, 2),
+    }
+
+
+def _wait_cpu(process: subprocess.Popen) -> float:
+    """Waits for a child and returns its own CPU seconds (from wait4's resource usage)."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure_pipeline(piped: bool = True) -> list[dict[str, Any]]:
+    results = []
+    with demo_emulator() as emulator, postgres() as server:
+        results.append(meltano_pipeline(emulator, server))
+        if piped:
+            catalog = selected_catalog(emulator.tap_config())
+            # singer-sdk 0.54's JSONL batcher gzips whatever the config says, so a target told
+            # `"compression": "none"` fails on the files: gzip is the only working choice.
+            for batch in (None, "gzip"):
+                results.append(piped_pipeline(emulator, server, catalog, batch))
+    return results
+
+
+def measure_startups(runs: int = 3) -> list[dict[str, Any]]:
+    """The commands and the start of `meltano run`, several times: medians and every run."""
+    commands = [measure_commands() for _ in range(runs)]
+    startups = [measure_startup() for _ in range(runs)]
+    return [_medians("commands", commands), _medians("startup", startups)]
+
+
+def _medians(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    numbers = [key for key, value in runs[0].items() if isinstance(value, float | int)]
+    medians = {key: round(statistics.median(run[key] for run in runs), 2) for key in numbers}
+    return {"scenario": name, "runs": len(runs), **medians, "each": runs}
+
+
+if __name__ == "__main__":
+    for item in [*measure_startups(), *measure_pipeline()]:
+        print(json.dumps(item))
