@@ -40,7 +40,8 @@ class CustomAudiencesStream(EntitySchemaStream):
     _page_ids: tuple[str, ...] = ()  # ids of the list page being emitted
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        assert context is not None
+        if context is None:  # no readable advertiser, so no partition
+            return
         advertiser_id = str(context["advertiser_id"])
         page_size = min(self.settings.page_size, MAX_PAGE_SIZE)
         pages = self.client.get_pages(
