@@ -43,6 +43,10 @@ class Advertisers:
         """The advertisers this run syncs: requested and readable with the token."""
         return tuple(self.info)
 
+    def check(self) -> None:
+        """Resolve the advertisers now, if not done yet: fails on a bad token or setting."""
+        _ = self.info
+
     @cached_property
     def requested_ids(self) -> tuple[str, ...]:
         """The configured (or authorized) advertisers, plus the Business Centers' ones."""

@@ -42,10 +42,10 @@ class StreamServices:
 class TikTokStream(Stream):
     """A stream of one TikTok endpoint, partitioned by advertiser unless it says otherwise.
 
-    The first stream to ask for its partitions resolves the run's advertisers, which checks
-    the token and every requested advertiser before the first record (see ``Advertisers``).
-    A run with no readable advertiser has no partitions: the SDK then asks a partitioned
-    stream for the records of no context, and there are none.
+    The first stream to start syncing resolves the run's advertisers, which checks the token
+    and every requested advertiser before the first record (see ``Advertisers``). A run with
+    no readable advertiser has no partitions: the SDK then asks a partitioned stream for the
+    records of no context, and there are none.
     """
 
     #: Properties the tap adds itself; never sent to TikTok in ``fields``.
@@ -62,6 +62,18 @@ class TikTokStream(Stream):
     @override
     def partitions(self) -> list[dict[str, Any]] | None:
         return [{"advertiser_id": advertiser_id} for advertiser_id in self.advertisers.ids]
+
+    @override
+    def get_replication_key_signpost(self, context: Context | None = None) -> Any:
+        """The SDK's signpost; asking for it first resolves the run's advertisers.
+
+        The SDK asks each stream for its signpost as the stream starts syncing, before its
+        first message and outside its own error report: the first stream to start is where
+        the token and every requested advertiser are checked, so a bad one fails the run
+        before any record, in one line.
+        """
+        self.advertisers.check()
+        return super().get_replication_key_signpost(context)
 
     def prefetched(
         self, context: Context, load: Callable[[Context], list[dict[str, Any]]]
