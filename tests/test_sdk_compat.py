@@ -10,9 +10,11 @@ import contextlib
 import inspect
 import io
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+import pytest
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.helpers import _state as sdk_state
@@ -50,8 +52,12 @@ class DayStream(Stream):
         yield from (dict(row) for row in ROWS)
 
 
-def sync(*stream_classes: type[Stream], catalog: dict[str, Any] | None = None) -> list[dict]:
-    """The messages a tap of ``stream_classes`` prints in one sync."""
+def sync(
+    *stream_classes: type[Stream],
+    catalog: dict[str, Any] | None = None,
+    out: io.StringIO | None = None,
+) -> list[dict]:
+    """The messages a tap of ``stream_classes`` prints in one sync (also left in ``out``)."""
 
     class MiniTap(Tap):
         name = "tap-mini"
@@ -60,7 +66,7 @@ def sync(*stream_classes: type[Stream], catalog: dict[str, Any] | None = None) -
         def discover_streams(self) -> list[Stream]:
             return [stream_class(tap=self) for stream_class in stream_classes]
 
-    out = io.StringIO()
+    out = io.StringIO() if out is None else out
     with contextlib.redirect_stdout(out):
         MiniTap(config={}, catalog=catalog).sync_all()
     return [json.loads(line) for line in out.getvalue().splitlines() if line]
@@ -146,7 +152,8 @@ def test_record_messages_come_from_the_prepared_records_with_the_stream_version(
     catalog = deselecting_note(FullTable)
     # The SDK prunes a deselected property itself...
     pruned = [m["record"] for m in sync(FullTable, catalog=catalog) if m["type"] == "RECORD"]
-    assert pruned and all("note" not in record for record in pruned)
+    assert len(pruned) == len(ROWS)
+    assert all("note" not in record for record in pruned)
 
     # ...and the prepared path leaves records as given (the tap requests selected fields only),
     # stamped with the version the SDK activated.
@@ -155,6 +162,30 @@ def test_record_messages_come_from_the_prepared_records_with_the_stream_version(
     assert [m["record"] for m in records] == ROWS
     (activate,) = [m for m in messages if m["type"] == "ACTIVATE_VERSION"]
     assert {m["version"] for m in records} == {activate["version"]}
+
+
+class PreflightError(Exception):
+    pass
+
+
+def test_the_signpost_is_asked_before_a_stream_writes_or_reports_anything(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """TikTokStream resolves the run's advertisers (the token check) in its signpost."""
+    asked: list[str] = []
+
+    class Checked(DayStream):
+        def get_replication_key_signpost(self, context: Context | None = None) -> Any:
+            asked.append(self.name)
+            raise PreflightError("bad token")
+
+    out = io.StringIO()
+    with pytest.raises(PreflightError):
+        sync(Checked, out=out)
+    assert asked == ["days"]
+    assert out.getvalue() == ""  # no SCHEMA (nor anything else) before the check
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []  # the SDK's own "unhandled error" report comes later in sync()
 
 
 def deselecting_note(stream_class: type[Stream]) -> dict[str, Any]:
