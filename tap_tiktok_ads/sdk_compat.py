@@ -33,7 +33,7 @@ def write_state(stream: Stream) -> None:
     stream._write_state_message()
 
 
-def set_bookmark(state: dict[str, Any], replication_key: str, value: str) -> None:
+def set_bookmark(state: dict[str, Any], replication_key: str | None, value: str) -> None:
     """Save ``value`` as the bookmark of one partition state, as the SDK would.
 
     Contract: a partition's bookmark is ``replication_key`` / ``replication_key_value`` in its
