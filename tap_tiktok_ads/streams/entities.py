@@ -48,6 +48,7 @@ class EntityStream(BookmarkValueHook, EntitySchemaStream):
     is_sorted = False
     derived_properties = frozenset({"is_deleted", "buying_type"})
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:  # no readable advertiser, so no partition
             return

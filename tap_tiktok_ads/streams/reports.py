@@ -130,6 +130,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
 
     # -- sync -------------------------------------------------------------------------------
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:  # no readable advertiser, so no partition
             return
