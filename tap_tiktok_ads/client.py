@@ -15,16 +15,21 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import backoff
 import msgspec
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from tap_tiktok_ads.body import BodyTooLarge, DeadlineExceeded, read_body
 from tap_tiktok_ads.errors import TapTikTokAdsError
+from tap_tiktok_ads.redaction import redact, register_secrets
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
@@ -36,11 +41,15 @@ TRANSIENT_CODES = frozenset({40200, 40201, 40202, 40700, 50000, 50002, 60001})
 QUERY_TOO_LARGE_CODE = 40067
 # Sent by /report/integrated/get/ when it answered for the newest 20,000 ads only.
 ADS_THROTTLE_HEADER = "X-Tt-Ads-Throttle"
-MAX_PAGING_RESTARTS = 3
+DEFAULT_PAGING_RESTARTS = 5
 # How far the API's clock may be from this machine's before it is not believed.
 MAX_CLOCK_SKEW = timedelta(days=1)
 # TikTok penalises repeating a request that timed out: at most this many retries of it.
 MAX_TIMEOUT_RETRIES = 2
+DEFAULT_MAX_RESPONSE_MB = 128
+# A listing whose page_info cannot be trusted is read page by page up to this bound, whatever
+# it claims: 10,000 pages of 1,000 rows is far beyond any one report window TikTok answers.
+MAX_PAGES = 10_000
 
 # Which setting a user should look at for a fatal code.
 SETTING_FOR_CODE = {
@@ -130,6 +139,9 @@ class RateLimitedError(RetriableAPIError):
 class RequestTimeoutError(RetriableAPIError):
     """No answer within ``request_timeout``; TikTok penalises retrying such requests unchanged."""
 
+    #: How many requests timed out before this error was raised (retries included).
+    timed_out_requests = 1
+
 
 class FatalAPIError(TikTokAPIError):
     """Retrying cannot help: bad token, missing permission, invalid parameters..."""
@@ -137,6 +149,23 @@ class FatalAPIError(TikTokAPIError):
 
 class QueryTooLargeError(FatalAPIError):
     """Code 40067: the caller should ask for a smaller date window."""
+
+
+class MalformedAnswerError(FatalAPIError):
+    """TikTok answered code 0 with a body of the wrong shape (a list for an object, ...)."""
+
+
+class MalformedRow(ValueError):
+    """Raised by a ``key`` function of :meth:`TikTokClient.get_pages` for a row it cannot use;
+    the client turns it into a :class:`MalformedAnswerError` naming the request."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful envelope: its ``data`` object and TikTok's ``request_id``."""
+
+    data: dict[str, Any]
+    request_id: str | None
 
 
 class AdsCappedError(TikTokAPIError):
@@ -147,54 +176,72 @@ class AdsCappedError(TikTokAPIError):
     """
 
 
-class RedactSecrets(logging.Filter):
-    """Masks secrets in third-party log records (urllib3 logs request URLs at DEBUG level,
-    and ``/oauth2/advertiser/get/`` carries the app secret in its query)."""
-
-    def __init__(self) -> None:
-        super().__init__("tap_tiktok_ads.redact")
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            redacted = text
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "***")
-            if redacted != text:
-                record.msg, record.args = redacted, ()
-        return True
-
-
-REDACT_FILTER = RedactSecrets()
-
-
-def _guard_http_logs(secrets: tuple[str, ...]) -> None:
-    REDACT_FILTER.secrets.update(secrets)
-    for name in ("urllib3.connectionpool", "urllib3.connection", "requests"):
-        target = logging.getLogger(name)
-        if REDACT_FILTER not in target.filters:
-            target.addFilter(REDACT_FILTER)
-
-
 class _PagingShifted(Exception):
     """The listing changed between two pages of one read."""
 
 
-def _page_shape(data: dict[str, Any]) -> tuple[int, int]:
-    info = data.get("page_info") or {}
-    return int(info.get("total_number") or 0), int(info.get("total_page") or 0)
+def show(value: Any) -> str:
+    """A short description of a value from an answer, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'list'}"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _count(value: Any) -> int | None:
+    """A page_info count, or None when it is missing, negative or not a whole number."""
+    return value if type(value) is int and value >= 0 else None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """page_info's ``total_number`` and ``total_page`` (None when unusable)."""
+
+    total_number: int | None
+    total_page: int | None
+
+    def pages(self, page_size: int) -> int | None:
+        """The number of pages, when page_info agrees with itself; else None."""
+        if self.total_number is None or self.total_page is None:
+            return None
+        needed = -(-self.total_number // page_size)
+        return needed if max(needed, 1) == max(self.total_page, 1) else None
+
+
+def _page_shape(answer: Answer, malformed: Callable[[str, Answer], Exception]) -> _Shape:
+    info = answer.data.get("page_info")
+    if info is None:
+        return _Shape(None, None)
+    if not isinstance(info, dict):
+        raise malformed(f"`page_info` is {show(info)}, not an object", answer)
+    return _Shape(_count(info.get("total_number")), _count(info.get("total_page")))
+
+
+def _page_rows(
+    answer: Answer, malformed: Callable[[str, Answer], Exception]
+) -> list[dict[str, Any]]:
+    rows = answer.data.get("list")
+    if rows is None:
+        return []
+    if not isinstance(rows, list):
+        raise malformed(f"`list` is {show(rows)}, not a list", answer)
+    for row in rows:
+        if type(row) is not dict:
+            raise malformed(f"`list` holds {show(row)}, not an object", answer)
+    return rows
 
 
 def _checked_rows(
-    data: dict[str, Any], page: int, page_size: int, first_shape: tuple[int, int]
+    rows: list[dict[str, Any]], shape: _Shape, page: int, page_size: int, first_shape: _Shape
 ) -> list[dict[str, Any]]:
     """The page's rows, or _PagingShifted if the listing changed since page 1."""
-    rows = data.get("list") or []
-    shape = _page_shape(data)
     if shape != first_shape:
-        raise _PagingShifted(f"page {page} reports {shape[0]} rows, page 1 said {first_shape[0]}")
-    promised = min(page_size, shape[0] - (page - 1) * page_size)
+        raise _PagingShifted(
+            f"page {page} reports {shape.total_number} rows, page 1 said {first_shape.total_number}"
+        )
+    promised = min(page_size, (shape.total_number or 0) - (page - 1) * page_size)
     if len(rows) < promised:
         raise _PagingShifted(f"page {page} held {len(rows)} of {promised} rows")
     return rows
@@ -245,6 +292,21 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
     return encoded
 
 
+def redirect_refused(response: requests.Response, context: dict[str, Any]) -> FatalAPIError:
+    """A redirect is never followed: the request carries the token or the app secret."""
+    target = urljoin(response.url, response.headers.get("Location", ""))
+    parts = urlsplit(target)
+    host = parts.netloc.rpartition("@")[2]  # never show user-info
+    shown = redact(f"{parts.scheme}://{host}{parts.path}")
+    return FatalAPIError(
+        f"HTTP {response.status_code} redirect to {shown} refused (redirects are not followed, "
+        "so credentials never leave for another address; point api_url at the final URL)",
+        http_status=response.status_code,
+        setting="api_url",
+        **context,
+    )
+
+
 class TikTokClient:
     """Thread-safe client for one access token.
 
@@ -266,9 +328,15 @@ class TikTokClient:
         max_concurrent_requests: int = 4,
         extra_secrets: tuple[str, ...] = (),
         max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+        max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
+        max_paging_restarts: int = DEFAULT_PAGING_RESTARTS,
+        max_timeouts_per_request: int = MAX_TIMEOUT_RETRIES + 1,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.request_timeout = request_timeout
+        self.max_response_mb = max_response_mb
+        self.max_paging_restarts = max_paging_restarts
+        self.max_timeouts_per_request = max_timeouts_per_request
         self.max_tries = max_tries
         self.backoff_base_seconds = backoff_base_seconds
         self.backoff_max_seconds = backoff_max_seconds
@@ -277,7 +345,7 @@ class TikTokClient:
         self.max_clock_skew = max_clock_skew
         self._distrusted_clock = False
         self._secrets = tuple(s for s in (access_token, *extra_secrets) if s)
-        _guard_http_logs(self._secrets)
+        register_secrets(*self._secrets)
         self.session = requests.Session()
         self.max_concurrent_requests = max(1, max_concurrent_requests)
         # Later pages of a listing are fetched in parallel, all through one rate limiter.
@@ -302,11 +370,27 @@ class TikTokClient:
         advertiser_id: str | None = None,
     ) -> Any:
         """GET ``path`` (e.g. ``/campaign/get/``) and return the envelope's ``data``."""
-        return self._with_retries(lambda: self._send("GET", path, params, None, advertiser_id))
+        return self.get_answer(path, params, advertiser_id=advertiser_id).data
+
+    def get_answer(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        advertiser_id: str | None = None,
+        max_timeouts: int | None = None,
+    ) -> Answer:
+        """GET ``path``: the envelope's ``data`` and ``request_id``.
+
+        ``max_timeouts`` lowers how many times a request that times out is sent.
+        """
+        return self._with_retries(
+            lambda: self._send("GET", path, params, None, advertiser_id), max_timeouts
+        )
 
     def post(self, path: str, body: Mapping[str, Any], *, advertiser_id: str | None = None) -> Any:
         """POST a JSON body and return the envelope's ``data``."""
-        return self._with_retries(lambda: self._send("POST", path, None, body, advertiser_id))
+        return self._with_retries(lambda: self._send("POST", path, None, body, advertiser_id)).data
 
     def get_pages(
         self,
@@ -316,40 +400,82 @@ class TikTokClient:
         page_size: int,
         advertiser_id: str | None = None,
         key: Callable[[dict[str, Any]], Any] | None = None,
-        first: Future[Any] | None = None,
+        first: Future[Answer] | None = None,
+        max_timeouts: int | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield each page's ``list`` of a page-number endpoint, following ``page_info``.
 
         If the listing shifts while it is read (``total_number`` or ``total_page`` change, or
         a page before the last comes back empty), it is read again from page 1, and rows whose
-        ``key`` was already yielded are dropped, so no row is lost or doubled. ``first`` is
+        ``key`` was already yielded are dropped, so no row is lost or doubled. When page_info
+        disagrees with itself, pages are read one by one until a short page. ``first`` is
         page 1 already requested with :meth:`submit_get` (used on the first read only).
+        ``key`` may raise :class:`MalformedRow` for a row it cannot identify.
         """
         seen: set[Any] = set()
-        for attempt in range(MAX_PAGING_RESTARTS + 1):
-            pages = self._read_pages(path, params, page_size, advertiser_id, first)
+        for attempt in range(self.max_paging_restarts + 1):
+            pages = self._read_pages(path, params, page_size, advertiser_id, first, max_timeouts)
             first = None
             try:
-                for rows in pages:
-                    if key is not None:  # hashes, not keys: a window can list 100k+ rows
-                        rows = [row for row in rows if hash(key(row)) not in seen]
-                        seen.update(hash(key(row)) for row in rows)
+                for answer, rows in pages:
+                    if key is not None:
+                        rows = self._unseen(rows, key, seen, answer, path, advertiser_id)
                     yield rows
                 return
             except _PagingShifted as shift:
-                if key is None or attempt == MAX_PAGING_RESTARTS:
+                if key is None or attempt == self.max_paging_restarts:
                     raise RetriableAPIError(
-                        f"paging kept changing while reading ({shift})",
+                        f"paging kept changing while reading ({shift}); "
+                        f"{attempt} restart(s) from page 1",
                         endpoint=path,
                         advertiser_id=advertiser_id,
+                        setting="max_paging_restarts",
                     ) from None
                 log.warning("%s: %s; reading the listing again from page 1", path, shift)
 
     def submit_get(
-        self, path: str, params: Mapping[str, Any], *, advertiser_id: str | None = None
-    ) -> Future[Any]:
-        """Start :meth:`get` on a worker; the future holds ``data`` or the error."""
-        return self._executor.submit(self.get, path, params, advertiser_id=advertiser_id)
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        advertiser_id: str | None = None,
+        max_timeouts: int | None = None,
+    ) -> Future[Answer]:
+        """Start :meth:`get_answer` on a worker; the future holds the answer or the error."""
+        return self._executor.submit(
+            self.get_answer, path, params, advertiser_id=advertiser_id, max_timeouts=max_timeouts
+        )
+
+    def _unseen(
+        self,
+        rows: list[dict[str, Any]],
+        key: Callable[[dict[str, Any]], Any],
+        seen: set[Any],
+        answer: Answer,
+        path: str,
+        advertiser_id: str | None,
+    ) -> list[dict[str, Any]]:
+        """Rows whose key was not yielded yet; hashes, not keys: a window can list 100k+ rows."""
+        try:
+            keys = [key(row) for row in rows]
+        except MalformedRow as problem:
+            raise self._malformed(f"a row {problem}", answer, path, advertiser_id) from None
+        if None in keys:  # e.g. a listing row without its id: it would hide every other one
+            raise self._malformed("a row has no id", answer, path, advertiser_id)
+        hashes = [hash(row_key) for row_key in keys]
+        fresh = [row for row, digest in zip(rows, hashes, strict=True) if digest not in seen]
+        seen.update(hashes)
+        return fresh
+
+    def _malformed(
+        self, problem: str, answer: Answer, path: str, advertiser_id: str | None
+    ) -> MalformedAnswerError:
+        return MalformedAnswerError(
+            self.redact(problem),
+            endpoint=path,
+            request_id=answer.request_id,
+            advertiser_id=advertiser_id,
+        )
 
     def _read_pages(
         self,
@@ -357,46 +483,109 @@ class TikTokClient:
         params: Mapping[str, Any],
         page_size: int,
         advertiser_id: str | None,
-        first_future: Future[Any] | None = None,
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Page 1, then the others ``max_concurrent_requests`` at a time, yielded in order."""
+        first_future: Future[Answer] | None = None,
+        max_timeouts: int | None = None,
+    ) -> Iterator[tuple[Answer, list[dict[str, Any]]]]:
+        """Page 1, then the others: ``max_concurrent_requests`` at a time, yielded in order,
+        when page_info is consistent; one by one until a short page when it is not."""
 
-        def fetch(page: int) -> tuple[int, dict[str, Any]]:
+        def fetch(page: int) -> Answer:
             query = {**params, "page": page, "page_size": page_size}
-            return page, self.get(path, query, advertiser_id=advertiser_id)
+            return self.get_answer(
+                path, query, advertiser_id=advertiser_id, max_timeouts=max_timeouts
+            )
 
-        first = first_future.result() if first_future is not None else fetch(1)[1]
-        shape = _page_shape(first)
-        yield _checked_rows(first, 1, page_size, shape)
-        pending: deque[Future[tuple[int, dict[str, Any]]]] = deque()
+        def malformed(problem: str, answer: Answer) -> MalformedAnswerError:
+            return self._malformed(problem, answer, path, advertiser_id)
+
+        first = first_future.result() if first_future is not None else fetch(1)
+        shape = _page_shape(first, malformed)
+        rows = _page_rows(first, malformed)
+        pages = shape.pages(page_size)
+        if pages is None:
+            log.warning(
+                "%s: page_info (%s rows, %s pages of %d) does not add up; reading pages one by "
+                "one until a short page",
+                path,
+                shape.total_number,
+                shape.total_page,
+                page_size,
+            )
+            yield first, rows
+            yield from self._read_until_short(fetch, malformed, rows, shape, page_size)
+            return
+        if pages > MAX_PAGES:
+            raise malformed(
+                f"page_info promises {pages} pages, more than {MAX_PAGES}; raise `page_size` "
+                "or lower `report_window_days`",
+                first,
+            )
+        yield first, _checked_rows(rows, shape, 1, page_size, shape)
+        pending: deque[Future[tuple[int, Answer]]] = deque()
         next_page = 2
         try:
-            while next_page <= shape[1] or pending:
-                while next_page <= shape[1] and len(pending) < self.max_concurrent_requests:
-                    pending.append(self._executor.submit(fetch, next_page))
+            while next_page <= pages or pending:
+                while next_page <= pages and len(pending) < self.max_concurrent_requests:
+                    pending.append(self._executor.submit(lambda p: (p, fetch(p)), next_page))
                     next_page += 1
-                page, data = pending.popleft().result()
-                yield _checked_rows(data, page, page_size, shape)
+                page, answer = pending.popleft().result()
+                page_shape = _page_shape(answer, malformed)
+                page_rows = _page_rows(answer, malformed)
+                yield answer, _checked_rows(page_rows, page_shape, page, page_size, shape)
         finally:
             for future in pending:
                 future.cancel()
 
+    @staticmethod
+    def _read_until_short(
+        fetch: Callable[[int], Answer],
+        malformed: Callable[[str, Answer], Exception],
+        rows: list[dict[str, Any]],
+        shape: _Shape,
+        page_size: int,
+    ) -> Iterator[tuple[Answer, list[dict[str, Any]]]]:
+        """Pages 2, 3... until one holds fewer than ``page_size`` rows (an empty one included).
+
+        A ``total_number`` that is usable still bounds the pages (one more than it needs) and
+        must be reached: a short page before it means the listing shifted.
+        """
+        total = shape.total_number
+        limit = MAX_PAGES if total is None else min(MAX_PAGES, -(-total // page_size) + 1)
+        read, page = len(rows), 1
+        while len(rows) >= page_size:
+            page += 1
+            answer = fetch(page)
+            rows = _page_rows(answer, malformed)
+            if page >= limit and len(rows) >= page_size:
+                raise malformed(
+                    f"page {page} is still full although page_info counts {total} rows"
+                    if total is not None
+                    else f"{MAX_PAGES} full pages and no end; raise `page_size`",
+                    answer,
+                )
+            read += len(rows)
+            yield answer, rows
+        if total is not None and read < total:
+            raise _PagingShifted(f"the pages held {read} rows, page_info said {total}")
+
     def redact(self, text: str) -> str:
-        """Replace every secret this client knows with ``***``."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        """Replace every known secret with ``***``."""
+        return redact(text)
 
     # -- internals --------------------------------------------------------------------------
 
-    def _with_retries(self, call: Callable[[], Any]) -> Any:
+    def _with_retries(self, call: Callable[[], Any], max_timeouts: int | None = None) -> Any:
+        limit = self.max_timeouts_per_request
+        if max_timeouts is not None:
+            limit = max(1, min(limit, max_timeouts))
         timeouts = 0
 
         def give_up(error: Exception) -> bool:
             nonlocal timeouts
             if isinstance(error, RequestTimeoutError):
                 timeouts += 1
-                return timeouts > MAX_TIMEOUT_RETRIES
+                error.timed_out_requests = timeouts
+                return timeouts >= limit
             return False
 
         retrying = backoff.on_exception(
@@ -441,6 +630,7 @@ class TikTokClient:
         self.rate_limiter.acquire()
         url = f"{self.api_url}{path}"
         context = {"endpoint": path, "advertiser_id": advertiser_id}
+        deadline = time.monotonic() + self.request_timeout  # for the whole answer, body included
         try:
             response = self.session.request(
                 method,
@@ -448,6 +638,9 @@ class TikTokClient:
                 params=encode_params(params or {}),
                 json=body,
                 timeout=self.request_timeout,
+                # A redirect would carry the Access-Token header (or the secret) elsewhere.
+                allow_redirects=False,
+                stream=True,  # the body is read by _read_body, under the deadline and a size cap
             )
         except requests.Timeout as exc:
             raise RequestTimeoutError(
@@ -456,9 +649,15 @@ class TikTokClient:
         except requests.RequestException as exc:
             # The exception text holds the URL, which may carry `secret`: keep only its type.
             raise RetriableAPIError(f"connection failed ({type(exc).__name__})", **context) from exc
-        return self._parse(response, context)
+        if response.is_redirect:
+            response.close()
+            raise redirect_refused(response, context)
+        with response:  # back to the pool when read whole; closed on any error
+            return self._parse(response, context, deadline)
 
-    def _parse(self, response: requests.Response, context: dict[str, Any]) -> Any:
+    def _parse(
+        self, response: requests.Response, context: dict[str, Any], deadline: float
+    ) -> Answer:
         self._note_server_time(response)
         status = response.status_code
         if status == 429 or status >= 500:
@@ -466,18 +665,64 @@ class TikTokClient:
         if status != 200:
             raise FatalAPIError(f"HTTP {status}", http_status=status, **context)
         try:
-            body = _decode_json(response.content)
+            body = _decode_json(self._read_body(response, context, deadline))
         except msgspec.DecodeError as exc:
             raise RetriableAPIError("response body is not valid JSON", **context) from exc
         if not isinstance(body, dict) or "code" not in body:
             raise RetriableAPIError("response is not a TikTok envelope", **context)
-        code = int(body["code"])
-        if code == 0:
-            capped = response.headers.get(ADS_THROTTLE_HEADER)
-            if capped:
-                raise AdsCappedError(self.redact(capped), **context)
-            return body.get("data") or {}
-        raise self._error_for(code, body, context)
+        request_id = body.get("request_id")
+        request_id = None if request_id is None else self.redact(str(request_id)[:100])
+        code = body["code"]
+        if type(code) is str and code.isdigit():
+            code = int(code)
+        if type(code) is not int:
+            raise MalformedAnswerError(
+                f"`code` is {self.redact(show(code))}, not a number",
+                request_id=request_id,
+                **context,
+            )
+        if code != 0:
+            raise self._error_for(code, body, context)
+        capped = response.headers.get(ADS_THROTTLE_HEADER)
+        if capped:
+            raise AdsCappedError(self.redact(capped), request_id=request_id, **context)
+        data = body.get("data")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise MalformedAnswerError(
+                f"`data` is {self.redact(show(data))}, not an object",
+                request_id=request_id,
+                **context,
+            )
+        return Answer(data, request_id)
+
+    def _read_body(
+        self, response: requests.Response, context: dict[str, Any], deadline: float
+    ) -> bytes:
+        """The decoded body, read whole before ``deadline`` and no larger than the cap."""
+        try:
+            return read_body(response, deadline=deadline, max_bytes=self.max_response_mb << 20)
+        except DeadlineExceeded:
+            raise RequestTimeoutError(
+                f"the answer did not arrive whole within {self.request_timeout}s",
+                setting="request_timeout",
+                **context,
+            ) from None
+        except BodyTooLarge:
+            raise FatalAPIError(
+                f"the answer is larger than {self.max_response_mb} MB once decoded",
+                setting="max_response_mb",
+                **context,
+            ) from None
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise RequestTimeoutError(
+                f"no answer within {self.request_timeout}s", **context
+            ) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise RetriableAPIError(
+                f"the answer was cut short ({type(exc).__name__})", **context
+            ) from exc
 
     def _note_server_time(self, response: requests.Response) -> None:
         """Remember the server's clock (HTTP ``Date``): report days follow TikTok's "today".
@@ -514,9 +759,10 @@ class TikTokClient:
     def _error_for(
         self, code: int, body: dict[str, Any], context: dict[str, Any]
     ) -> TikTokAPIError:
+        request_id = body.get("request_id")
         details = {
             "code": code,
-            "request_id": body.get("request_id"),
+            "request_id": None if request_id is None else self.redact(str(request_id)[:100]),
             **context,
         }
         message = self.redact(str(body.get("message") or "no message"))

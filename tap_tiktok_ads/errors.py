@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Set to print the full (redacted) traceback under each error line.
+DEBUG_ENV = "TAP_TIKTOK_ADS_DEBUG"
+
 
 class TapTikTokAdsError(Exception):
     """Base class of every error the tap raises deliberately."""

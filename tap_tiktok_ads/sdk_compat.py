@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from datetime import datetime, timezone
+from types import FrameType
 from typing import Any
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
@@ -108,3 +109,20 @@ class PreparedRecordMessages(Stream):
                     version=self._stream_version,
                     time_extracted=datetime.now(timezone.utc),
                 )
+
+
+class StopSignalHook(Tap):
+    """A tap that handles SIGTERM / SIGINT itself (:meth:`on_stop_signal`).
+
+    Contract: ``Tap.__init__`` installs ``_handle_termination(signum, frame)`` as the handler of
+    both signals (in the main thread); singer-sdk's own writes the state and exits 0 at once,
+    which would report a stopped run as a successful one.
+    """
+
+    def on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        """What a stop signal does (the SDK's default behaviour unless overridden)."""
+        super()._handle_termination(signum, frame)
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        self.on_stop_signal(signum, frame)

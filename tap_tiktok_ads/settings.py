@@ -1,22 +1,38 @@
 """The tap's settings: JSON schema for singer-sdk, and validation into one typed object.
 
-JSON schema catches types; everything that needs a person's judgement (ids that are not numbers,
-plain http to a remote host, conflicting date options) is checked in :meth:`Settings.from_config`,
-which raises :class:`~tap_tiktok_ads.errors.ConfigError` naming the setting, before any request.
+The schema is the one place each setting's type, default and bounds are written; singer-sdk,
+Meltano and ``--about`` read them there, and :func:`bounded_number` checks against them.
+Everything that needs a person's judgement (ids that are not numbers, plain http to a remote
+host, conflicting date options) is checked in :meth:`Settings.from_config`, which raises
+:class:`~tap_tiktok_ads.errors.ConfigError` naming the setting, before any request.
 """
 
 from __future__ import annotations
 
 import copy
 import ipaddress
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlparse
 
+from jsonschema import ValidationError
+from requests.exceptions import RequestException
+from requests.models import PreparedRequest
 from singer_sdk import typing as th
+from singer_sdk.configuration._dict_config import parse_environment_config
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
-from tap_tiktok_ads.client import PRODUCTION_API_URL, SANDBOX_API_URL
+from tap_tiktok_ads.client import (
+    DEFAULT_MAX_RESPONSE_MB,
+    DEFAULT_PAGING_RESTARTS,
+    PRODUCTION_API_URL,
+    SANDBOX_API_URL,
+)
 from tap_tiktok_ads.dates import PERIODS, WEEK_DAYS, DateSelection
 from tap_tiktok_ads.errors import ConfigError
 
@@ -25,6 +41,7 @@ MAX_PAGE_SIZE = 1000
 METRICS_PER_REQUEST = (1, 100)  # (lowest, highest and default)
 # A century: for a TikTok stand-in whose clock is pinned to another day (tests, demos).
 MAX_CLOCK_SKEW_HOURS = 876_000
+DEFAULT_TIMEOUTS_PER_WINDOW = 5
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -37,13 +54,10 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "advertiser_ids",
+        # One "type" list, not anyOf: singer-sdk appends a bare "null" to an anyOf, which its
+        # own environment-variable parsing then trips over. Numbers are ids too (`[123]`).
         th.CustomType(
-            {
-                "anyOf": [
-                    {"type": "array", "items": {"type": "string"}},
-                    {"type": "string"},
-                ]
-            }
+            {"type": ["array", "string", "integer"], "items": {"type": ["string", "integer"]}}
         ),
         title="Advertiser IDs",
         description=(
@@ -119,7 +133,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "attribution_window_days",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=28),
         default=7,
         description=(
             "Report days before the saved bookmark to read again on each run, because TikTok "
@@ -128,13 +142,13 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "report_window_days",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=30),
         default=30,
         description="Days per daily report request (1-30). Lower it if TikTok answers 40067.",
     ),
     th.Property(
         "max_clock_skew_hours",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=MAX_CLOCK_SKEW_HOURS),
         default=24,
         description=(
             "How far TikTok's clock (the HTTP Date of its answers) may be from this machine's "
@@ -150,7 +164,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_metrics_per_request",
-        th.IntegerType,
+        th.IntegerType(minimum=METRICS_PER_REQUEST[0], maximum=METRICS_PER_REQUEST[1]),
         default=METRICS_PER_REQUEST[1],
         description=(
             f"Metrics per report request ({METRICS_PER_REQUEST[0]}-{METRICS_PER_REQUEST[1]}); "
@@ -210,7 +224,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "retry_backoff_seconds",
-        th.NumberType,
+        th.NumberType(minimum=0, maximum=60),
         default=1,
         description="First wait before a retry; it doubles on each try, up to 60 seconds.",
     ),
@@ -222,7 +236,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "page_size",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
         default=MAX_PAGE_SIZE,
         description="Rows per page (1-1000; custom audience lists are capped at 100).",
     ),
@@ -242,19 +256,19 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "request_timeout",
-        th.NumberType,
+        th.NumberType(exclusive_minimum=0, maximum=3600),
         default=300,
-        description="Seconds to wait for one response.",
+        description="Seconds to wait for one response (at most 3600).",
     ),
     th.Property(
         "max_requests_per_second",
-        th.NumberType,
+        th.NumberType(exclusive_minimum=0, maximum=1000),
         default=10,
         description="Client-side rate limit (TikTok's basic tier allows 10 per second).",
     ),
     th.Property(
         "max_concurrent_requests",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=32),
         default=4,
         description=(
             "Pages of one listing fetched in parallel (1-32); the rate limit still applies. "
@@ -263,14 +277,40 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_retries",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=20),
         default=5,
-        description="Retries of a transient failure (rate limit, server error, timeout).",
+        description="Retries of a transient failure (rate limit, server error, timeout), 0-20.",
     ),
     th.Property(
         "user_agent",
         th.StringType,
         description="User-Agent header sent to TikTok.",
+    ),
+    th.Property(
+        "max_response_mb",
+        th.IntegerType(minimum=1, maximum=4096),
+        default=DEFAULT_MAX_RESPONSE_MB,
+        description=(
+            "Largest answer accepted, in MB once decompressed (1-4096); a larger one fails the "
+            "run. TikTok's largest page (1,000 rows of every metric) is about 20 MB."
+        ),
+    ),
+    th.Property(
+        "max_paging_restarts",
+        th.IntegerType(minimum=0, maximum=100),
+        default=DEFAULT_PAGING_RESTARTS,
+        description=(
+            "Times a listing that shifts while it is paged is read again from page 1 (0-100)."
+        ),
+    ),
+    th.Property(
+        "max_timeouts_per_window",
+        th.IntegerType(minimum=1, maximum=50),
+        default=DEFAULT_TIMEOUTS_PER_WINDOW,
+        description=(
+            "Timed-out requests one report date window may make, its halves included, before "
+            "the run fails (1-50); each request is sent at most 3 times."
+        ),
     ),
 ).to_dict()
 
@@ -280,30 +320,40 @@ def config_schema() -> dict[str, Any]:
     return copy.deepcopy(CONFIG_SCHEMA)
 
 
+SECRET_SETTINGS = tuple(
+    name for name, spec in CONFIG_SCHEMA["properties"].items() if spec.get("secret")
+)
+# TikTok's ads API began in 2016: a start before that only walks years of empty windows.
+EARLIEST_REPORT_DAY = date(2016, 1, 1)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Validated, normalised settings."""
+    """Validated, normalised settings (defaults and bounds come from CONFIG_SCHEMA)."""
 
     access_token: str
     advertiser_ids: tuple[str, ...]
     api_url: str
     dates: DateSelection
+    retry_backoff_seconds: float
+    page_size: int
+    request_timeout: float
+    max_requests_per_second: float
+    max_retries: int
+    max_concurrent_requests: int
+    attribution_window_days: int
+    report_window_days: int
+    max_metrics_per_request: int
+    max_clock_skew_hours: int
+    max_response_mb: int
+    max_paging_restarts: int
+    max_timeouts_per_window: int
     app_id: str | None = None
     business_center_ids: tuple[str, ...] | str = ()  # or "all"
     secret: str | None = field(default=None, repr=False)
     include_deleted: bool = False
     skip_unauthorized_advertisers: bool = False
     skip_rejected_reports: bool = False
-    retry_backoff_seconds: float = 1.0
-    page_size: int = MAX_PAGE_SIZE
-    request_timeout: float = 300.0
-    max_requests_per_second: float = 10.0
-    max_retries: int = 5
-    max_concurrent_requests: int = 4
-    attribution_window_days: int = 7
-    report_window_days: int = 30
-    max_metrics_per_request: int = METRICS_PER_REQUEST[1]
-    max_clock_skew_hours: int = 24
     service_type: str = "AUCTION"
     user_agent: str = "tap-tiktok-ads"
 
@@ -315,53 +365,58 @@ class Settings:
         token = config.get("access_token")
         if not isinstance(token, str) or not token.strip():
             raise ConfigError("access_token", "is required: set your TikTok access token")
+        secret = config.get("secret")
+        if secret is not None and not isinstance(secret, str):
+            raise ConfigError("secret", "must be a string (the app secret)")
         return cls(
-            access_token=token.strip(),
+            access_token=_credential(token, "access_token"),
             advertiser_ids=parse_advertiser_ids(config.get("advertiser_ids")),
             api_url=resolve_api_url(config.get("api_url"), bool(config.get("sandbox"))),
-            dates=DateSelection.from_config(config),
+            dates=_dates(config),
             app_id=_optional_str(config.get("app_id")),
             business_center_ids=parse_business_center_ids(config.get("business_center_ids")),
-            secret=_optional_str(config.get("secret")),
+            secret=_credential(secret, "secret") if secret and secret.strip() else None,
             include_deleted=bool(config.get("include_deleted", False)),
             skip_unauthorized_advertisers=bool(config.get("skip_unauthorized_advertisers")),
             skip_rejected_reports=bool(config.get("skip_rejected_reports")),
-            retry_backoff_seconds=_positive_number(
-                config, "retry_backoff_seconds", 1.0, allow_zero=True
-            ),
-            page_size=_int_in_range(config, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
-            request_timeout=_positive_number(config, "request_timeout", 300.0),
-            max_requests_per_second=_positive_number(config, "max_requests_per_second", 10.0),
-            max_retries=_int_in_range(config, "max_retries", 5, 0, 20),
-            max_concurrent_requests=_int_in_range(config, "max_concurrent_requests", 4, 1, 32),
-            attribution_window_days=_int_in_range(config, "attribution_window_days", 7, 0, 28),
-            report_window_days=_int_in_range(config, "report_window_days", 30, 1, 30),
-            max_metrics_per_request=_int_in_range(
-                config, "max_metrics_per_request", METRICS_PER_REQUEST[1], *METRICS_PER_REQUEST
-            ),
-            max_clock_skew_hours=_int_in_range(
-                config, "max_clock_skew_hours", 24, 1, MAX_CLOCK_SKEW_HOURS
-            ),
+            retry_backoff_seconds=float(bounded_number(config, "retry_backoff_seconds")),
+            page_size=int(bounded_number(config, "page_size")),
+            request_timeout=float(bounded_number(config, "request_timeout")),
+            max_requests_per_second=float(bounded_number(config, "max_requests_per_second")),
+            max_retries=int(bounded_number(config, "max_retries")),
+            max_concurrent_requests=int(bounded_number(config, "max_concurrent_requests")),
+            attribution_window_days=int(bounded_number(config, "attribution_window_days")),
+            report_window_days=int(bounded_number(config, "report_window_days")),
+            max_metrics_per_request=int(bounded_number(config, "max_metrics_per_request")),
+            max_clock_skew_hours=int(bounded_number(config, "max_clock_skew_hours")),
             service_type=str(config.get("service_type") or "AUCTION"),
-            user_agent=str(config.get("user_agent") or "tap-tiktok-ads"),
+            user_agent=_user_agent(config.get("user_agent")),
+            max_response_mb=int(bounded_number(config, "max_response_mb")),
+            max_paging_restarts=int(bounded_number(config, "max_paging_restarts")),
+            max_timeouts_per_window=int(bounded_number(config, "max_timeouts_per_window")),
         )
 
 
 def parse_advertiser_ids(value: Any) -> tuple[str, ...]:
-    """Accept a list or a comma-separated string; every id must be a string of digits."""
+    """Accept a list or a comma-separated string of ids; JSON numbers are ids too."""
     if value is None or value == "":
         return ()
     items = value.split(",") if isinstance(value, str) else value
+    if isinstance(items, int) and not isinstance(items, bool):
+        items = [items]
     if not isinstance(items, (list, tuple)):
         raise ConfigError("advertiser_ids", "must be a list of ids or a comma-separated string")
     ids: list[str] = []
     for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise ConfigError("advertiser_ids", "each id must be a string of digits")
         text = str(item).strip()
         if not text:
             continue
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise ConfigError(
-                "advertiser_ids", f"{text!r} is not an advertiser id (ids are strings of digits)"
+                "advertiser_ids",
+                f"{text[:40]!r} is not an advertiser id (ids are strings of digits)",
             )
         if text not in ids:
             ids.append(text)
@@ -392,16 +447,41 @@ def parse_business_center_ids(value: Any) -> tuple[str, ...] | str:
 
 
 def resolve_api_url(api_url: Any, sandbox: bool) -> str:
-    """Default host by ``sandbox``; refuse plain http except to loopback addresses."""
-    if not api_url:
+    """Default host by ``sandbox``; check the URL as requests will read it.
+
+    The URL is parsed after requests' own preparation, so the host checked is the host
+    requests connects to (``http://other:80\\@127.0.0.1/`` reaches ``other``, not loopback).
+    Plain http is allowed only to loopback addresses: the token travels in a header.
+    """
+    if api_url is None or api_url == "":
         return SANDBOX_API_URL if sandbox else PRODUCTION_API_URL
-    url = str(api_url).rstrip("/")
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError("api_url", f"{url!r} is not an http(s) URL")
-    if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
+    if not isinstance(api_url, str):
+        raise ConfigError(
+            "api_url", "must be a string, e.g. https://business-api.tiktok.com/open_api/v1.3"
+        )
+    text = api_url.strip()
+    if any(char.isspace() or not char.isprintable() for char in text):
+        raise ConfigError("api_url", "must not contain spaces or control characters")
+    if "\\" in text or "@" in text:
+        raise ConfigError("api_url", "must not contain user-info ('@') or backslashes")
+    try:
+        request = PreparedRequest()
+        request.prepare_url(text, None)
+        parsed = parse_url(request.url or "")
+        port = parse_url(text).port  # requests drops a port of 0 instead of refusing it
+    except (RequestException, LocationParseError, ValueError):
+        raise ConfigError(
+            "api_url", "is not a valid http(s) URL (check the host and the port, 1-65535)"
+        ) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError("api_url", "must be an http(s) URL with a host")
+    if parsed.auth or parsed.query is not None or parsed.fragment is not None:
+        raise ConfigError("api_url", "must not hold user-info, a query string or a fragment")
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError("api_url", "has an invalid port; use 1-65535")
+    if parsed.scheme == "http" and not _is_loopback(parsed.host):
         raise ConfigError("api_url", "plain http is only allowed for loopback hosts; use https")
-    return url
+    return parsed.url.rstrip("/")
 
 
 def _is_loopback(host: str) -> bool:
@@ -417,25 +497,175 @@ def _optional_str(value: Any) -> str | None:
     return str(value).strip() or None if value is not None else None
 
 
-def _int_in_range(config: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = config.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(name, f"must be a whole number from {low} to {high}, got {value!r}")
-    if not low <= value <= high:
-        raise ConfigError(name, f"must be from {low} to {high}, got {value}")
-    return value
+def _credential(value: str, name: str) -> str:
+    """Tokens and secrets are printable ASCII; anything else is a copy-and-paste accident."""
+    text = value.strip()
+    if not (text.isascii() and text.isprintable()) or any(char.isspace() for char in text):
+        raise ConfigError(
+            name,
+            "holds characters a TikTok credential never has (spaces, line breaks or "
+            "non-ASCII); copy it again",
+        )
+    return text
 
 
-def _positive_number(
-    config: Mapping[str, Any], name: str, default: float, *, allow_zero: bool = False
-) -> float:
-    value = config.get(name, default)
-    if value is None:
+def _user_agent(value: Any) -> str:
+    default = "tap-tiktok-ads"
+    if value is None or value == "":
         return default
-    low_ok = isinstance(value, (int, float)) and (value > 0 or (allow_zero and value == 0))
-    if isinstance(value, bool) or not low_ok:
-        kind = "a number, 0 or more" if allow_zero else "a positive number"
-        raise ConfigError(name, f"must be {kind}, got {value!r}")
-    return float(value)
+    text = str(value).strip()
+    if not (text.isascii() and text.isprintable()):
+        raise ConfigError("user_agent", "must be printable ASCII on one line (an HTTP header)")
+    return text or default
+
+
+def _dates(config: Mapping[str, Any]) -> DateSelection:
+    dates = DateSelection.from_config(config)
+    if dates.start is not None and dates.start < EARLIEST_REPORT_DAY:
+        raise ConfigError(
+            dates.mode,
+            f"{dates.start} is before {EARLIEST_REPORT_DAY}, when TikTok's ads API began; "
+            "use a later day",
+        )
+    return dates
+
+
+def bounded_number(config: Mapping[str, Any], name: str) -> int | float | Decimal:
+    """A number setting checked against its schema: default, bounds and integer-ness.
+
+    Config files are read with decimals: ``30.5`` arrives as ``Decimal('30.5')``.
+    """
+    spec = CONFIG_SCHEMA["properties"][name]
+    value = config.get(name)
+    if value is None:
+        return spec.get("default")
+    integer = "integer" in spec["type"]
+    number = _as_number(value)
+    if number is None or (integer and number != int(number)):
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(name, f"must be {kind} {_bounds_text(spec)}")
+    low, high = spec.get("minimum"), spec.get("maximum")
+    above = spec.get("exclusiveMinimum")
+    if (
+        (low is not None and number < low)
+        or (above is not None and number <= above)
+        or (high is not None and number > high)
+    ):
+        raise ConfigError(name, f"must be {_bounds_text(spec)}, got {number}")
+    return int(number) if integer else number
+
+
+def _as_number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _bounds_text(spec: Mapping[str, Any]) -> str:
+    high = spec.get("maximum")
+    if "exclusiveMinimum" in spec:
+        return f"more than {spec['exclusiveMinimum']} and at most {high}"
+    return f"from {spec.get('minimum')} to {high}"
+
+
+# -- validation messages and environment variables -----------------------------------------
+
+_Validator = th.extend_validator_with_defaults(th.DEFAULT_JSONSCHEMA_VALIDATOR)
+
+
+def config_errors(config: dict[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """JSON-schema errors, one line each naming the setting; secret values are never shown.
+
+    Like singer-sdk's own check, this fills in each setting's schema default.
+    """
+    return [_describe(error) for error in _Validator(schema).iter_errors(config)]
+
+
+def secret_values(config: Mapping[str, Any]) -> list[str]:
+    """Every string held by a secret setting, however it is (mis)typed."""
+    found: list[str] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            found.extend({value, value.strip()})
+        elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            found.append(str(value))  # a secret mistyped as a number is still a secret
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item)
+
+    for name in SECRET_SETTINGS:
+        collect(config.get(name))
+    return found
+
+
+def _describe(error: ValidationError) -> str:
+    path = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
+    ).lstrip(".")
+    top = error.absolute_path[0] if error.absolute_path else None
+    if top in SECRET_SETTINGS:
+        problem = _problem_without_value(error)
+    else:
+        problem = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    return f"{path}: {problem}" if path else problem
+
+
+def _problem_without_value(error: ValidationError) -> str:
+    if error.validator == "type":
+        expected = error.validator_value
+        kinds = expected if isinstance(expected, list) else [expected]
+        return f"must be of type {' or '.join(k for k in kinds if k != 'null')} (value not shown)"
+    return f"fails the `{error.validator}` rule of the settings schema (value not shown)"
+
+
+def _is_number_setting(spec: Mapping[str, Any]) -> bool:
+    kinds = spec.get("type") or []
+    return "number" in kinds or "integer" in kinds
+
+
+def settings_from_environment(schema: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """``<PREFIX><SETTING>`` environment variables, read by each setting's schema type.
+
+    singer-sdk's reader (used for the rest, and which also loads a ``.env`` file) passes a
+    number setting on as text, which validation then refuses (``'2.5' is not of type
+    'number'``), crashes on a non-integer for an integer setting, and reads one advertiser id
+    as a JSON number. Those settings are read here.
+    """
+    properties = schema.get("properties", {})
+    own = {name for name, spec in properties.items() if _is_number_setting(spec)}
+    own.add("advertiser_ids")
+    rest = {name: spec for name, spec in properties.items() if name not in own}
+    config = parse_environment_config({**schema, "properties": rest}, prefix)
+    for name in sorted(own & set(properties)):
+        variable = prefix + name.upper()
+        text = os.environ.get(variable, "").strip()
+        if text:
+            config[name] = _env_value(name, variable, text, properties[name])
+    return config
+
+
+def _env_value(name: str, variable: str, text: str, spec: Mapping[str, Any]) -> Any:
+    if name == "advertiser_ids":
+        if not text.startswith("["):
+            return text  # one id, or ids separated by commas
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ConfigError(name, f"{variable} is not a JSON list of ids") from None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise ConfigError(name, f"{variable} must be a number")
+    if "integer" in spec.get("type", []) and number == int(number):
+        return int(number)
+    return number

@@ -10,23 +10,37 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
 
 from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_tiktok_ads import DISTRIBUTION
 from tap_tiktok_ads.advertisers import Advertisers
 from tap_tiktok_ads.bookmarks import check_state, check_state_shape
-from tap_tiktok_ads.client import TikTokClient
-from tap_tiktok_ads.errors import ConfigError, TapTikTokAdsError
+from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, TikTokClient
+from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
+from tap_tiktok_ads.redaction import register_secrets
 from tap_tiktok_ads.reports.definitions import (
     ReportDefinition,
     custom_reports,
     deprecated_service_type_warning,
     predefined_reports,
 )
-from tap_tiktok_ads.settings import Settings, config_schema
+from tap_tiktok_ads.sdk_compat import StopSignalHook
+from tap_tiktok_ads.settings import (
+    Settings,
+    config_errors,
+    config_schema,
+    secret_values,
+    settings_from_environment,
+)
+from tap_tiktok_ads.shutdown import Interrupted, exit_after, on_signal
 from tap_tiktok_ads.streams.advertisers import AdvertisersStream
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
@@ -49,10 +63,9 @@ ENTITY_STREAMS: tuple[type[TikTokStream], ...] = (
     PixelsStream,
     BusinessCentersStream,
 )
-DEBUG_ENV = "TAP_TIKTOK_ADS_DEBUG"
 
 
-class TapTikTokAds(Tap):
+class TapTikTokAds(StopSignalHook, Tap):
     """Singer tap for TikTok Ads (Business API v1.3)."""
 
     name = "tap-tiktok-ads"
@@ -64,6 +77,25 @@ class TapTikTokAds(Tap):
     @cached_property
     def settings(self) -> Settings:
         return Settings.from_config(self.config)
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, Any]:  # replaces singer-sdk's reader
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return settings_from_environment(schema, cls._env_var_prefix)
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """singer-sdk's check, but its messages never echo a secret's value."""
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        register_secrets(*secret_values(self._config))
+        errors = config_errors(self._config, schema)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)
+        for error in errors:
+            self.logger.warning("Config validation: %s", error)
+        return errors
 
     @cached_property
     def client(self) -> TikTokClient:
@@ -79,6 +111,9 @@ class TapTikTokAds(Tap):
             max_concurrent_requests=settings.max_concurrent_requests,
             extra_secrets=tuple(s for s in (settings.secret,) if s),
             max_clock_skew=timedelta(hours=settings.max_clock_skew_hours),
+            max_response_mb=settings.max_response_mb,
+            max_paging_restarts=settings.max_paging_restarts,
+            max_timeouts_per_request=min(MAX_TIMEOUT_RETRIES + 1, settings.max_timeouts_per_window),
         )
 
     @cached_property
@@ -127,6 +162,15 @@ class TapTikTokAds(Tap):
             kinds = {name: getattr(s, "bookmark_kind", "") for name, s in self.streams.items()}
             check_state(self.state, kinds)
 
+    @override
+    def on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM / SIGINT: stop at once; records emitted so far are whole, say so."""
+        try:
+            on_signal(signum, frame)
+        except Interrupted:  # raised where the main thread is, never while writing a message
+            self.message_writer.write_message(StateMessage(value=self.state))
+            raise
+
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Report the tap's own errors as one line and exit 1 (a traceback with the debug flag)."""
@@ -137,6 +181,19 @@ class TapTikTokAds(Tap):
             super().invoke(*args, **kwargs)
         except TapTikTokAdsError as error:
             exit_with_error(error)
+        except Interrupted as stop:
+            exit_after(stop)
+
+    @classmethod
+    def cb_config(cls, ctx: Any, param: Any, value: tuple[str, ...]) -> Any:  # type: ignore[override]
+        """Read the ``--config`` files; a missing or malformed one is one line, not a traceback."""
+        try:
+            for path in value:
+                if path != "ENV":
+                    check_config_file(path)
+        except ConfigError as error:
+            exit_with_error(error)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     def cb_discover(cls, ctx: Any, param: Any, value: bool) -> None:  # type: ignore[override]
@@ -144,6 +201,26 @@ class TapTikTokAds(Tap):
             super().cb_discover(ctx, param, value)
         except TapTikTokAdsError as error:
             exit_with_error(error)
+
+
+def check_config_file(path: str) -> None:
+    """The ``--config`` file exists and holds a JSON object (errors never quote its content)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("--config", f"{path} was not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError("--config", f"cannot read {path} ({type(error).__name__})") from None
+    try:  # NaN and Infinity are not JSON: singer-sdk's reader refuses them too
+        value = json.loads(text, parse_constant=_not_json)
+    except ValueError as error:  # names the line and column only
+        raise ConfigError("--config", f"{path} is not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ConfigError("--config", f"{path} must hold a JSON object")
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def checked_json(text: str, option: str) -> str:
@@ -165,7 +242,7 @@ def checked_json(text: str, option: str) -> str:
     return text or "{}"
 
 
-def exit_with_error(error: Exception) -> None:
+def exit_with_error(error: Exception) -> NoReturn:
     logger = logging.getLogger("tap-tiktok-ads")
     if os.environ.get(DEBUG_ENV):
         logger.exception("%s", error)

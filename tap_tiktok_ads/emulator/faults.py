@@ -24,9 +24,11 @@ CODE_MESSAGES = {
     ),
 }
 HTTP_KINDS = {"http500": 500, "http502": 502, "http503": 503, "http504": 504}
-TRANSPORT_KINDS = ("drop", "timeout", "not_json", "truncated")
-# A paged answer whose list comes back empty although page_info says rows remain.
-PAGING_KINDS = ("empty_page",)
+# slow_body: the real answer, sent in small pieces spread over ``timeout_seconds``.
+TRANSPORT_KINDS = ("drop", "timeout", "not_json", "truncated", "slow_body")
+# empty_page: a paged answer whose list comes back empty although page_info says rows remain;
+# page_info_off: the real rows, with a ``total_page`` of a billion.
+PAGING_KINDS = ("empty_page", "page_info_off")
 KINDS = (
     tuple(str(code) for code in CODE_MESSAGES) + tuple(HTTP_KINDS) + TRANSPORT_KINDS + PAGING_KINDS
 )

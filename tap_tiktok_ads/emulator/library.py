@@ -27,7 +27,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from tap_tiktok_ads.emulator.routes import ApiError, page_of
+from tap_tiktok_ads.emulator.answers import ApiError
+from tap_tiktok_ads.emulator.routes import page_of
 from tap_tiktok_ads.emulator.world import World, fmt
 
 if TYPE_CHECKING:

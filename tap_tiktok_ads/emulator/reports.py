@@ -17,25 +17,25 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from tap_tiktok_ads.emulator.answers import ApiError, page_info
 from tap_tiktok_ads.emulator.regions import province_ids
-from tap_tiktok_ads.emulator.world import World, parse_time
-from tap_tiktok_ads.emulator.zones import account_zone
-from tap_tiktok_ads.reports.catalog import (
+from tap_tiktok_ads.emulator.report_rules import (
+    AUDIENCE_HOUR_MESSAGE,
     AUDIENCE_PAIRS,
     DIMENSIONS,
     LEVEL_ID_DIMENSION,
     METRICS,
+    SPAN_DAY_MESSAGE,
+    SPAN_HOUR_MESSAGE,
     DataLevel,
     Metric,
     level_of_api_data_level,
 )
+from tap_tiktok_ads.emulator.world import World, parse_time
+from tap_tiktok_ads.emulator.zones import account_zone
 
-
-class ReportError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+# The report engine's name for TikTok's error answer (one class for every endpoint).
+ReportError = ApiError
 
 
 MATURING = (
@@ -166,15 +166,7 @@ class ReportEngine:
         )
         chunk = keys[(page - 1) * page_size : page * page_size]
         rows = [self._row(k, row_level, dimensions, metrics, local_now) for k in chunk]
-        data = {
-            "list": rows,
-            "page_info": {
-                "page": page,
-                "page_size": page_size,
-                "total_number": len(keys),
-                "total_page": -(-len(keys) // page_size),
-            },
-        }
+        data = {"list": rows, "page_info": page_info(page, page_size, len(keys))}
         return ReportAnswer(data, {ADS_THROTTLE_HEADER: ADS_THROTTLE_MESSAGE} if capped else {})
 
     def _level(self, params: dict[str, Any]) -> DataLevel:
@@ -199,11 +191,7 @@ class ReportEngine:
         audience = [d for d in dimensions if DIMENSIONS[d].kind == "audience"]
         if report_type == "AUDIENCE":
             if "stat_time_hour" in dimensions:
-                raise ReportError(
-                    40002,
-                    "Conflict occurs. The input params including metrics and dimensions have "
-                    "no relation.",
-                )
+                raise ReportError(40002, AUDIENCE_HOUR_MESSAGE)
             if len(audience) > 1 and frozenset(audience) not in AUDIENCE_PAIRS:
                 raise ReportError(
                     40002, "Only one audience dimension is allowed, except age and gender"
@@ -263,9 +251,9 @@ class ReportEngine:
             raise ReportError(40002, "end_date must be later than start_date")
         span = (end - start).days + 1
         if "stat_time_hour" in dimensions and span > 1:
-            raise ReportError(40002, "max time span is 1 day when use stat_time_hour")
+            raise ReportError(40002, SPAN_HOUR_MESSAGE)
         if "stat_time_day" in dimensions and span > 30:
-            raise ReportError(40002, "max time span is 30 days when use stat_time_day")
+            raise ReportError(40002, SPAN_DAY_MESSAGE)
         if span > 365:
             raise ReportError(40002, "max time span is 365 days")
         return _range(max(start, first_day), min(end, today))

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tap_tiktok_ads.emulator.answers import ApiError, page_info
 from tap_tiktok_ads.emulator.faults import CODE_MESSAGES
-from tap_tiktok_ads.emulator.reports import ReportError
 from tap_tiktok_ads.emulator.world import TIME_FORMAT, parse_time
 
 if TYPE_CHECKING:
@@ -25,15 +25,6 @@ DEFAULT_BUYING_TYPES = ("AUCTION", "RESERVATION_RF")
 BUYING_TYPES = ("AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW")
 ID_FILTERS = ("campaign_ids", "adgroup_ids", "ad_ids")
 NAME_FILTERS = {"campaigns": "campaign_name", "adgroups": "adgroup_name", "ads": "ad_name"}
-
-
-class ApiError(Exception):
-    """An answer with a non-zero envelope ``code``."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 Route = Callable[["Emulator", dict[str, Any]], Any]
@@ -52,12 +43,7 @@ def page_of(rows: list[Any], params: dict[str, Any], cap: int) -> dict[str, Any]
         raise ApiError(40002, f"page_size: must be between 1 and {cap}")
     return {
         "list": rows[(page - 1) * page_size : page * page_size],
-        "page_info": {
-            "page": page,
-            "page_size": page_size,
-            "total_number": len(rows),
-            "total_page": -(-len(rows) // page_size),
-        },
+        "page_info": page_info(page, page_size, len(rows)),
     }
 
 
@@ -302,10 +288,7 @@ def _public_audience(audience: dict[str, Any]) -> dict[str, Any]:
 def report(emu: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     emu.check_advertiser(params.get("advertiser_id"))
     _refuse_large(emu.too_large_days, params)
-    try:
-        return emu.reports.query(params, emu.now)
-    except ReportError as error:
-        raise ApiError(error.code, error.message) from None
+    return emu.reports.query(params, emu.now)
 
 
 def _refuse_large(too_large_days: int | None, params: dict[str, Any]) -> None:

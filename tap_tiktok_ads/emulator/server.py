@@ -20,14 +20,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
-from tap_tiktok_ads.emulator.faults import CODE_MESSAGES, HTTP_KINDS, Faults, QpsLimiter, Script
+from tap_tiktok_ads.emulator.answers import ApiError
+from tap_tiktok_ads.emulator.faults import (
+    CODE_MESSAGES,
+    HTTP_KINDS,
+    PAGING_KINDS,
+    Faults,
+    QpsLimiter,
+    Script,
+)
 from tap_tiktok_ads.emulator.library import LIBRARY_ROUTES, Library
 from tap_tiktok_ads.emulator.reports import AD_CAP, ReportEngine
 from tap_tiktok_ads.emulator.routes import (
     AUTH_CODE_LIFETIME,
     NO_TOKEN_PATHS,
     ROUTES,
-    ApiError,
 )
 from tap_tiktok_ads.emulator.world import World
 
@@ -426,11 +433,16 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._send(200, emu._responses[key], "application/json")
             return
         data = emu.answer(method, path, params, token)
-        if fault == "empty_page" and isinstance(data, dict) and "page_info" in data:
+        headers = getattr(data, "headers", None) or {}  # kept when a fault copies `data`
+        if fault in PAGING_KINDS and isinstance(data, dict) and "page_info" in data:
             entry["fault"] = fault
-            data = {**data, "list": []}
-        headers = getattr(data, "headers", None) or {}
-        body = self._send_envelope(0, "OK", data, entry, headers)
+            if fault == "empty_page":
+                data = {**data, "list": []}
+            else:
+                data = {**data, "page_info": {**data["page_info"], "total_page": 10**9}}
+        if fault == "slow_body":
+            entry["fault"] = fault
+        body = self._send_envelope(0, "OK", data, entry, headers, slow=fault == "slow_body")
         if cacheable and not headers:
             emu._responses[key] = body
             while len(emu._responses) > emu.response_cache_size:
@@ -438,8 +450,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _fault(self, fault: str, entry: dict[str, Any]) -> bool:
         """Apply a fault; True when the response has been dealt with."""
-        if fault == "empty_page" or (fault == "40067" and entry["path"] != REPORT_PATH):
-            return False  # empty_page changes the answer; 40067 exists for reports only
+        if fault in (*PAGING_KINDS, "slow_body") or (
+            fault == "40067" and entry["path"] != REPORT_PATH
+        ):
+            return False  # these change the answer; 40067 exists for reports only
         if fault.isdigit():
             raise ApiError(int(fault), CODE_MESSAGES[int(fault)])
         entry["fault"] = fault
@@ -487,14 +501,35 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         data: Any,
         entry: dict[str, Any],
         headers: dict[str, str] | None = None,
+        *,
+        slow: bool = False,
     ) -> bytes:
         entry["code"] = code
         if headers:
             entry["headers"] = dict(headers)
         self.emulator.record(entry)
         body = self.emulator.envelope(code, message, data)
-        self._send(200, body, "application/json", headers)
+        if slow:
+            self._send_slowly(body)
+        else:
+            self._send(200, body, "application/json", headers)
         return body
+
+    def _send_slowly(self, body: bytes, pieces: int = 20) -> None:
+        """The whole answer, in ``pieces`` writes spread over the fault's timeout."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        size = -(-len(body) // pieces)
+        pause = self.emulator.faults.timeout_seconds / pieces
+        try:
+            for start in range(0, len(body), size):
+                self.wfile.write(body[start : start + size])
+                self.wfile.flush()
+                time.sleep(pause)
+        except OSError:  # the client gave up waiting
+            self.close_connection = True
 
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None

@@ -73,15 +73,6 @@ def api_data_level(level: DataLevel, service_type: str = "AUCTION") -> str:
     return f"{service_type}_{_API_LEVEL_SUFFIX[level]}"
 
 
-def level_of_api_data_level(api_level: str) -> DataLevel:
-    """``"RESERVATION_AD"`` -> ``"ad"``; the inverse of :func:`api_data_level`."""
-    service_type, _, suffix = api_level.partition("_")
-    for level, level_suffix in _API_LEVEL_SUFFIX.items():
-        if service_type in SERVICE_TYPES and level_suffix == suffix:
-            return level
-    raise ValueError(f"unknown data_level {api_level!r}")
-
-
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -90,10 +81,6 @@ class Metric:
     levels: frozenset[DataLevel]
     report_types: frozenset[str]
     granularities: frozenset[str]
-    numerator: str | None = None
-    denominator: str | None = None
-    scale: float = 1.0
-    decimals: int = 0
     default: bool = False
     description: str = ""
 
@@ -108,7 +95,6 @@ class Dimension:
     kind: Literal["id", "time", "audience", "extra"]
     report_types: frozenset[str]
     json_schema: dict[str, Any]
-    values: tuple[str, ...] = ()
     description: str = ""
 
 
@@ -440,6 +426,9 @@ ATTRIBUTES: tuple[tuple[str, frozenset[DataLevel]], ...] = (
 
 # -- expansion into Metric objects ------------------------------------------------------------
 
+# Each ratio's (numerator, denominator): a ratio is offered only where both parts are.
+RATIO_PARTS: dict[str, tuple[str, str]] = {}
+
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in patterns)
@@ -456,7 +445,6 @@ def _metric(name: str, kind: MetricKind, description: str, **fields: Any) -> Met
     elif _matches(name, ID_AND_DAY_ONLY):
         fields.setdefault("granularities", NOT_HOURLY)
     fields.setdefault("granularities", ALL_GRANULARITIES)
-    fields.setdefault("decimals", 0 if kind in ("count", "attribute") else 2)
     return Metric(
         name=RENAMED.get(name, name),
         kind=kind,
@@ -472,9 +460,8 @@ def _ratio(name: str, numerator: str, denominator: str, scale: float, label: str
     denominator = RENAMED.get(denominator, denominator)
     factor = f" * {scale:g}" if scale != 1 else ""
     description = f"{label}: {numerator} / {denominator}{factor}."
-    return _metric(
-        name, "ratio", description, numerator=numerator, denominator=denominator, scale=scale
-    )
+    RATIO_PARTS[RENAMED.get(name, name)] = (numerator, denominator)
+    return _metric(name, "ratio", description)
 
 
 def _app_event(event: str, label: str, has_value: bool) -> list[Metric]:
@@ -523,7 +510,7 @@ def _narrowed_to_parts(metric: Metric, metrics: dict[str, Metric]) -> Metric:
     """A ratio is available only where both its numerator and denominator are."""
     if metric.kind != "ratio":
         return metric
-    parts = (metrics[metric.numerator or ""], metrics[metric.denominator or ""])
+    parts = tuple(metrics[part] for part in RATIO_PARTS[metric.name])
     return replace(
         metric,
         levels=metric.levels.intersection(*(p.levels for p in parts)),
@@ -554,13 +541,6 @@ METRICS: dict[str, Metric] = _build_metrics()
 
 # -- dimensions -------------------------------------------------------------------------------
 
-AGES = ("AGE_13_17", "AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_100")
-GENDERS = ("MALE", "FEMALE", "NONE")
-COUNTRIES = ("US", "GB", "DE", "FR", "JP", "BR", "ID", "MX", "CA", "AU", "ES", "IT")
-PLATFORMS = ("ANDROID", "IPHONE", "IPAD", "PC", "UNKNOWN")
-CONNECTIONS = ("WIFI", "2G", "3G", "4G", "5G", "UNKNOWN")
-LANGUAGES = ("en", "es", "de", "fr", "ja", "pt")
-PLACEMENTS = ("PLACEMENT_TIKTOK", "PLACEMENT_PANGLE", "PLACEMENT_GLOBAL_APP_BUNDLE")
 STRING = {"type": "string"}
 AUDIENCE_ONLY = frozenset({"AUDIENCE"})
 
@@ -618,13 +598,13 @@ def _build_dimensions() -> dict[str, Dimension]:
             {"type": "string", "format": "date-time"},
             description="Report hour, with the advertiser's UTC offset.",
         ),
-        Dimension("age", "audience", AUDIENCE_ONLY, STRING, (*AGES, "NONE"), "Age group."),
-        Dimension("gender", "audience", AUDIENCE_ONLY, STRING, GENDERS, "Gender."),
-        Dimension("country_code", "audience", BOTH, STRING, COUNTRIES, "Country, ISO 3166-1."),
-        Dimension("platform", "audience", AUDIENCE_ONLY, STRING, PLATFORMS, "Device platform."),
-        Dimension("ac", "audience", AUDIENCE_ONLY, STRING, CONNECTIONS, "Connection type."),
-        Dimension("language", "audience", AUDIENCE_ONLY, STRING, LANGUAGES, "Device language."),
-        Dimension("placement", "audience", AUDIENCE_ONLY, STRING, PLACEMENTS, "Placement."),
+        Dimension("age", "audience", AUDIENCE_ONLY, STRING, "Age group."),
+        Dimension("gender", "audience", AUDIENCE_ONLY, STRING, "Gender."),
+        Dimension("country_code", "audience", BOTH, STRING, "Country, ISO 3166-1."),
+        Dimension("platform", "audience", AUDIENCE_ONLY, STRING, "Device platform."),
+        Dimension("ac", "audience", AUDIENCE_ONLY, STRING, "Connection type."),
+        Dimension("language", "audience", AUDIENCE_ONLY, STRING, "Device language."),
+        Dimension("placement", "audience", AUDIENCE_ONLY, STRING, "Placement."),
         Dimension("ad_type", "audience", BOTH, STRING, description="Ad type."),
     ]
     dimensions += [

@@ -161,7 +161,7 @@ def parse_custom_report(item: Any, where: str) -> ReportDefinition:
     if not isinstance(item, Mapping):
         raise ConfigError(where, "must be an object with name, report_type, data_level, ...")
     name = str(item.get("name") or "")
-    if not STREAM_NAME.match(name):
+    if not STREAM_NAME.fullmatch(name):  # match() lets "abc\n" through ($ before a newline)
         raise ConfigError(
             f"{where}.name", "must be lowercase letters, digits and _ (starting with a letter)"
         )

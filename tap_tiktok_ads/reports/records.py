@@ -6,6 +6,8 @@ of thousands of rows: the tap skips singer-sdk's generic type conformance and re
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 from datetime import tzinfo
 from decimal import Decimal, InvalidOperation
@@ -17,21 +19,33 @@ from tap_tiktok_ads.reports.definitions import ReportDefinition
 
 Converter = Callable[[Any], Any]
 MISSING = (None, "", "-")
+# Targets store integer metrics as 64-bit integers and number metrics as doubles (or read the
+# JSON as doubles): a value beyond those ranges is written as null, with a warning, rather than
+# as a JSON number that overflows (1e309 reads as infinity, or fails the target's load).
+MAX_INTEGER = 2**63 - 1
+MAX_NUMBER = Decimal(sys.float_info.max)
+
+log = logging.getLogger("tap_tiktok_ads.records")
 
 
 def to_integer(value: Any) -> int | None:
     """``"5830"`` -> 5830; ``"-"``, ``""``, null and anything not a whole number -> None."""
     if type(value) is str:
         try:
-            return int(value)  # the common case, by far
+            number = int(value)  # the common case, by far; at most 4,300 digits
         except ValueError:
             pass
+        else:
+            return number if -MAX_INTEGER <= number <= MAX_INTEGER else _out_of_range(value)
     elif type(value) is int:
-        return value
-    number = to_number(value)
-    if number is None or number != number.to_integral_value():
+        return value if -MAX_INTEGER <= value <= MAX_INTEGER else _out_of_range(value)
+    decimal = to_number(value)
+    if decimal is None or decimal != decimal.to_integral_value():
         return None
-    return int(number)
+    # Checked before int(): "1e2000000" is a small Decimal but a two-million-digit int.
+    if not -MAX_INTEGER <= decimal <= MAX_INTEGER:
+        return _out_of_range(value)
+    return int(decimal)
 
 
 def to_number(value: Any) -> Decimal | None:
@@ -46,7 +60,20 @@ def to_number(value: Any) -> Decimal | None:
             number = Decimal(text.replace(",", ""))  # "1,234"
         except (InvalidOperation, ValueError):
             return None
-    return number if number.is_finite() else None
+    if not number.is_finite():
+        return None
+    if (
+        number.adjusted() < 308 or number.copy_abs() <= MAX_NUMBER
+    ):  # the first test is the cheap one
+        return number
+    return _out_of_range(value)
+
+
+def _out_of_range(value: Any) -> None:
+    text = str(value)
+    shown = text if len(text) <= 40 else f"{text[:37]}..."
+    log.warning("A metric value %s is out of range for its column; it is written as null", shown)
+    return None
 
 
 def to_string(value: Any) -> str | None:

@@ -10,9 +10,11 @@ group (``report_slicing``); either way each row is emitted once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -23,10 +25,13 @@ from typing_extensions import override
 from tap_tiktok_ads.bookmarks import report_day, saved_value
 from tap_tiktok_ads.client import (
     AdsCappedError,
+    Answer,
     FatalAPIError,
+    MalformedRow,
     QueryTooLargeError,
     RequestTimeoutError,
     TikTokAPIError,
+    show,
 )
 from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
 from tap_tiktok_ads.reports.catalog import Metric, api_data_level
@@ -89,6 +94,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         self._defaults_applied_to: MetadataMapping | None = None
         super().__init__(tap, services, schema=build_schema(definition), name=definition.name)
         self.primary_keys = definition.primary_keys
+        self.row_key = row_key(definition)
         self.replication_key = definition.time_dimension  # type: ignore[assignment]
 
     # -- catalog ----------------------------------------------------------------------------
@@ -250,7 +256,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         advertiser_id: str,
         start: date,
         end: date,
-        first: Future[Any] | None = None,
+        first: Future[Answer] | None = None,
+        timeouts: TimeoutBudget | None = None,
         *,
         groups: list[list[str]] | None = None,
         emitted: set[int] | None = None,
@@ -259,14 +266,29 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
 
         When TikTok finds the query too large (40067) or it keeps timing out, the window is
         halved rather than sent again unchanged (TikTok penalises repeated timeouts); rows
-        already emitted before the failure are not emitted again.
+        already emitted before the failure are not emitted again. The window and its halves
+        share ``max_timeouts_per_window`` timed-out requests.
         """
         emitted = set() if emitted is None else emitted
+        if timeouts is None:
+            timeouts = TimeoutBudget(self.settings.max_timeouts_per_window)
         params = {**base, "start_date": start.isoformat(), "end_date": end.isoformat()}
         try:
-            yield from self.fetch(params, advertiser_id, first, groups=groups, emitted=emitted)
+            yield from self.fetch(
+                params,
+                advertiser_id,
+                first,
+                groups=groups,
+                emitted=emitted,
+                max_timeouts=timeouts.left,
+            )
         except (QueryTooLargeError, RequestTimeoutError) as error:
             halves = halve_window(start, end)
+            if isinstance(error, RequestTimeoutError):
+                timeouts.left -= error.timed_out_requests
+                if timeouts.left <= 0:
+                    error.setting = "request_timeout / max_timeouts_per_window"
+                    halves = None
             if halves is None:
                 raise error.add_context(f"window {start}..{end}") from None
             self.logger.warning(
@@ -274,7 +296,13 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             )
             for half_start, half_end in halves:
                 yield from self.fetch_window(
-                    base, advertiser_id, half_start, half_end, groups=groups, emitted=emitted
+                    base,
+                    advertiser_id,
+                    half_start,
+                    half_end,
+                    timeouts=timeouts,
+                    groups=groups,
+                    emitted=emitted,
                 )
         except TikTokAPIError as error:
             raise error.add_context(f"window {start}..{end}") from None
@@ -283,16 +311,19 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         self,
         params: dict[str, Any],
         advertiser_id: str,
-        first: Future[Any] | None = None,
+        first: Future[Answer] | None = None,
         *,
         groups: list[list[str]] | None = None,
         emitted: set[int] | None = None,
+        max_timeouts: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Rows of one query, each once: every metric group joined, and read again in entity
         slices if TikTok capped it at the newest 20,000 ads."""
         emitted = set() if emitted is None else emitted
         try:
-            yield from _unseen(self._joined(params, advertiser_id, first, groups), emitted)
+            yield from _unseen(
+                self._joined(params, advertiser_id, first, groups, max_timeouts), emitted
+            )
         except AdsCappedError as capped:
             self.logger.warning(
                 "%s: advertiser %s, %s: TikTok answered for the newest 20,000 ads only (%s); "
@@ -353,29 +384,40 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         self,
         params: dict[str, Any],
         advertiser_id: str,
-        first: Future[Any] | None,
+        first: Future[Answer] | None,
         groups: list[list[str]] | None,
+        max_timeouts: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Rows of one query; with several metric groups, one series per group, joined."""
         if not groups or len(groups) == 1:
-            yield from self._pages(params, advertiser_id, first)
+            yield from self._pages(params, advertiser_id, first, max_timeouts)
             return
         series = (
-            self._pages({**params, "metrics": group}, advertiser_id, first if i == 0 else None)
+            self._pages(
+                {**params, "metrics": group},
+                advertiser_id,
+                first if i == 0 else None,
+                max_timeouts,
+            )
             for i, group in enumerate(groups)
         )
-        yield from join_on_dimensions(series, row_key)
+        yield from join_on_dimensions(series, self.row_key)
 
     def _pages(
-        self, params: dict[str, Any], advertiser_id: str, first: Future[Any] | None = None
+        self,
+        params: dict[str, Any],
+        advertiser_id: str,
+        first: Future[Answer] | None = None,
+        max_timeouts: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         pages = self.client.get_pages(
             REPORT_PATH,
             params,
             page_size=self.settings.page_size,
             advertiser_id=advertiser_id,
-            key=row_key,
+            key=self.row_key,
             first=first,
+            max_timeouts=max_timeouts,
         )
         for page in pages:
             yield from page
@@ -441,6 +483,60 @@ def _window_of(params: dict[str, Any]) -> str:
     return f"{params.get('start_date')}..{params.get('end_date')}"
 
 
-def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    """A report row's identity: its dimension values."""
-    return tuple((row.get("dimensions") or {}).items())
+@dataclass
+class TimeoutBudget:
+    """Timed-out requests a date window (halves included) may still make."""
+
+    left: int
+
+
+# Lengths of TikTok's time dimensions: "2026-11-19 00:00:00" (or "2026-11-19"), an hour's label.
+TIME_LENGTHS = {"stat_time_day": (10, 19), "stat_time_hour": (19,)}
+
+
+def _looks_like_time(name: str, value: Any) -> bool:
+    """A cheap shape check (it runs once per row); dates.py parses the value itself."""
+    return type(value) is str and len(value) in TIME_LENGTHS[name] and value[4:5] == "-"
+
+
+def row_key(definition: ReportDefinition) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A report row's identity: its values of every requested dimension, in order.
+
+    A row missing one (or holding a list, an object or null) would be written with a hole in
+    its primary key, or dropped as a duplicate of another: :class:`MalformedRow` instead.
+    """
+    names = definition.dimensions
+    pick = itemgetter(*names) if len(names) > 1 else (lambda d: (d[names[0]],))
+    time_name = definition.time_dimension
+    lengths = TIME_LENGTHS.get(time_name or "")
+
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        dimensions = row.get("dimensions")
+        try:
+            values = pick(dimensions)
+            hash(values)  # fails for a list or an object in a dimension
+        except (KeyError, TypeError):
+            raise MalformedRow(_key_problem(dimensions, names, time_name)) from None
+        if None in values:
+            raise MalformedRow(_key_problem(dimensions, names, time_name))
+        if lengths is not None:
+            moment = dimensions[time_name]
+            if type(moment) is not str or len(moment) not in lengths or moment[4:5] != "-":
+                raise MalformedRow(_key_problem(dimensions, names, time_name))
+        return values
+
+    return key
+
+
+def _key_problem(dimensions: Any, names: tuple[str, ...], time_name: str | None) -> str:
+    """What is wrong with a row's dimensions, for the error message."""
+    if type(dimensions) is not dict:
+        return f"has `dimensions` {show(dimensions)}, not an object"
+    for name in names:
+        if name not in dimensions:
+            return f"has no dimension `{name}`"
+        value = dimensions[name]
+        bad_time = name == time_name and not _looks_like_time(name, value)
+        if type(value) not in (str, int) or bad_time:
+            return f"has {show(value)} for dimension `{name}`"
+    return "has dimensions the tap cannot read"
