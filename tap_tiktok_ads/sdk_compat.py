@@ -3,7 +3,8 @@
 singer-sdk 0.54 offers no public hook for these; each entry says which private contract it
 relies on and why the tap needs it. ``tests/test_sdk_compat.py`` checks every contract against
 the installed singer-sdk, so an upgrade that changes one fails there, by name, instead of
-quietly changing bookmarks or records. Nothing else in the tap touches a private SDK name.
+quietly changing bookmarks or records. The streams touch no other private SDK name; the tap's
+config readers (``_env_var_config``, ``_validate_config`` in tap.py) are the ones left outside.
 """
 
 from __future__ import annotations

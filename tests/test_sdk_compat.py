@@ -11,7 +11,9 @@ import inspect
 import io
 import json
 import logging
+import signal
 from collections.abc import Iterable
+from types import FrameType
 from typing import Any, ClassVar
 
 import pytest
@@ -24,6 +26,7 @@ from tap_tiktok_ads.sdk_compat import (
     BookmarksSetByStream,
     BookmarkValueHook,
     PreparedRecordMessages,
+    StopSignalHook,
     set_bookmark,
     write_state,
 )
@@ -204,3 +207,30 @@ def deselecting_note(stream_class: type[Stream]) -> dict[str, Any]:
             elif item["breadcrumb"][-1] == "note":
                 item["metadata"]["selected"] = False
     return catalog
+
+
+def test_the_stop_signal_handler_is_the_hook() -> None:
+    stops: list[int] = []
+
+    class StoppableTap(StopSignalHook, Tap):
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
+
+        def discover_streams(self) -> list[Stream]:
+            return []
+
+        def on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+            stops.append(signum)
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        StoppableTap(config={})
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            handler = signal.getsignal(stop_signal)
+            assert callable(handler)
+            assert list(inspect.signature(handler).parameters) == ["signum", "frame"]
+            handler(stop_signal, None)
+    finally:
+        for stop_signal, handler in before.items():
+            signal.signal(stop_signal, handler)
+    assert stops == [signal.SIGTERM, signal.SIGINT]
