@@ -1,4 +1,4 @@
-"""The tap: settings, the shared API client, advertiser resolution and stream discovery."""
+"""The tap: settings, the shared API client and advertisers, and stream discovery."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta, tzinfo
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from types import FrameType
@@ -22,9 +21,9 @@ from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_tiktok_ads import DISTRIBUTION
+from tap_tiktok_ads.advertisers import Advertisers
 from tap_tiktok_ads.bookmarks import check_state, check_state_shape
-from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, FatalAPIError, TikTokClient
-from tap_tiktok_ads.dates import lookup_timezone, today_in
+from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, TikTokClient
 from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.redaction import register_secrets
 from tap_tiktok_ads.reports.definitions import (
@@ -33,6 +32,7 @@ from tap_tiktok_ads.reports.definitions import (
     deprecated_service_type_warning,
     predefined_reports,
 )
+from tap_tiktok_ads.sdk_compat import StopSignalHook
 from tap_tiktok_ads.settings import (
     Settings,
     config_errors,
@@ -41,19 +41,17 @@ from tap_tiktok_ads.settings import (
     settings_from_environment,
 )
 from tap_tiktok_ads.shutdown import Interrupted, exit_after, on_signal
-from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
+from tap_tiktok_ads.streams.advertisers import AdvertisersStream
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
-from tap_tiktok_ads.streams.business_centers import (
-    BusinessCentersStream,
-    business_center_advertiser_ids,
-)
+from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
+from tap_tiktok_ads.streams.business_centers import BusinessCentersStream
 from tap_tiktok_ads.streams.creatives import CreativeImagesStream, CreativeVideosStream
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
 from tap_tiktok_ads.streams.pixels import PixelsStream
 from tap_tiktok_ads.streams.reports import ReportStream
 from tap_tiktok_ads.writer import BufferedMsgSpecWriter
 
-ENTITY_STREAMS: tuple[type[Stream], ...] = (
+ENTITY_STREAMS: tuple[type[TikTokStream], ...] = (
     AdvertisersStream,
     CampaignsStream,
     AdGroupsStream,
@@ -65,12 +63,9 @@ ENTITY_STREAMS: tuple[type[Stream], ...] = (
     PixelsStream,
     BusinessCentersStream,
 )
-UNREADABLE_CODES = frozenset({40001, 40300, 40301})
-# Ids named in a message; more are counted, not listed.
-MAX_LISTED_IDS = 10
 
 
-class TapTikTokAds(Tap):
+class TapTikTokAds(StopSignalHook, Tap):
     """Singer tap for TikTok Ads (Business API v1.3)."""
 
     name = "tap-tiktok-ads"
@@ -127,107 +122,9 @@ class TapTikTokAds(Tap):
         return ThreadPoolExecutor(max_workers=2, thread_name_prefix="tiktok-partition")
 
     @cached_property
-    def requested_advertiser_ids(self) -> tuple[str, ...]:
-        """The configured (or authorized) advertisers, plus the Business Centers' ones."""
-        from_bcs = business_center_advertiser_ids(self.client, self.settings.business_center_ids)
-        listed = self._listed_advertiser_ids(bool(self.settings.business_center_ids))
-        return tuple(dict.fromkeys((*listed, *from_bcs)))
-
-    def _listed_advertiser_ids(self, have_others: bool) -> tuple[str, ...]:
-        """The configured advertisers, or every advertiser the token is authorized for."""
-        if self.settings.advertiser_ids:
-            return self.settings.advertiser_ids
-        if not (self.settings.app_id and self.settings.secret):
-            if have_others:
-                return ()
-            raise ConfigError(
-                "advertiser_ids",
-                "is required unless app_id and secret are set (to list authorized advertisers)"
-                " or business_center_ids is",
-            )
-        data = self.client.get(
-            "/oauth2/advertiser/get/",
-            {"app_id": self.settings.app_id, "secret": self.settings.secret},
-        )
-        ids = tuple(str(row["advertiser_id"]) for row in data.get("list") or [])
-        self.logger.info("Token is authorized for %d advertiser(s).", len(ids))
-        return ids
-
-    @property
-    def advertiser_ids(self) -> tuple[str, ...]:
-        """The advertisers this run syncs: requested and readable with the token."""
-        return tuple(self.advertiser_info)
-
-    @cached_property
-    def advertiser_info(self) -> dict[str, dict[str, Any]]:
-        """Time zone and currency per readable advertiser; the first call checks the token."""
-        info: dict[str, dict[str, Any]] = {}
-        unreadable: list[str] = []
-        # Without skipping, the run fails anyway: enough refused ids to name them will do.
-        enough = None if self.settings.skip_unauthorized_advertisers else MAX_LISTED_IDS
-        for batch in batches(self.requested_advertiser_ids):
-            for rows, refused in self._read_advertisers(batch):
-                info.update((str(row["advertiser_id"]), row) for row in rows)
-                unreadable += refused
-                if enough is not None and len(unreadable) >= enough:
-                    self._report_unreadable(unreadable, complete=False)
-        if unreadable:
-            self._report_unreadable(unreadable, complete=True)
-        return {i: info[i] for i in self.requested_advertiser_ids if i in info}
-
-    def _read_advertisers(
-        self, ids: tuple[str, ...]
-    ) -> Iterator[tuple[list[dict[str, Any]], list[str]]]:
-        """(readable rows, refused ids) of ``ids``, a part at a time.
-
-        One refused id fails the whole call, so a refused batch is halved until each refused
-        id stands alone: k refused ids among n cost about 2k*log2(n/k) calls instead of n.
-        """
-        fields = ["advertiser_id", "name", "timezone", "display_timezone", "currency"]
-        try:
-            data = self.client.get(INFO_PATH, {"advertiser_ids": list(ids), "fields": fields})
-        except FatalAPIError as error:
-            if error.code not in UNREADABLE_CODES:
-                raise
-            if len(ids) == 1:
-                yield [], list(ids)
-                return
-            middle = len(ids) // 2
-            yield from self._read_advertisers(ids[:middle])
-            yield from self._read_advertisers(ids[middle:])
-            return
-        yield list(data.get("list") or []), []
-
-    def _report_unreadable(self, ids: list[str], *, complete: bool) -> None:
-        """Fail naming the refused ids (at most MAX_LISTED_IDS of them), or skip them."""
-        listed = ", ".join(ids[:MAX_LISTED_IDS])
-        if len(ids) > MAX_LISTED_IDS:
-            listed += f" and {len(ids) - MAX_LISTED_IDS} more"
-        if not self.settings.skip_unauthorized_advertisers:
-            count = f"{len(ids)} advertiser(s)" if complete else f"{len(ids)} or more advertisers"
-            raise ConfigError(
-                "advertiser_ids",
-                f"the token cannot read {count}: {listed} (TikTok 40001/40300); remove "
-                "them or set skip_unauthorized_advertisers to skip them",
-            )
-        self.logger.warning("Skipping %d advertiser(s) the token cannot read: %s", len(ids), listed)
-
-    def advertiser_timezone(self, advertiser_id: str) -> tzinfo:
-        """The advertiser's report clock: report days and hours are local to it.
-
-        ``timezone`` first (a GMT offset, or a region name), ``display_timezone`` when it is
-        missing; either way a fixed offset, as ad accounts have no daylight saving time.
-        """
-        row = self.advertiser_info.get(advertiser_id) or {}
-        name = row.get("timezone") or row.get("display_timezone")
-        zone, known = lookup_timezone(name)
-        if not known:
-            self.logger.warning(
-                "Advertiser %s: unknown time zone %r, report days are taken in UTC",
-                advertiser_id,
-                name,
-            )
-        return zone
+    def advertisers(self) -> Advertisers:
+        """The run's advertisers, resolved (and the token checked) on first use."""
+        return Advertisers(self.client, self.settings, self.logger)
 
     @cached_property
     def report_definitions(self) -> list[ReportDefinition]:
@@ -239,74 +136,40 @@ class TapTikTokAds(Tap):
             self.logger.warning("%s", warning)
         return definitions
 
+    @override
     def discover_streams(self) -> list[Stream]:
-        streams: list[Stream] = [stream_class(tap=self) for stream_class in ENTITY_STREAMS]
-        streams += [ReportStream(self, definition) for definition in self.report_definitions]
+        services = StreamServices(
+            settings=self.settings,
+            client=self.client,
+            advertisers=self.advertisers,
+            prefetch_executor=self.prefetch_executor,
+            selected_stream_names=self._selected_stream_names,
+        )
+        streams: list[Stream] = [cls(tap=self, services=services) for cls in ENTITY_STREAMS]
+        streams += [ReportStream(self, services, d) for d in self.report_definitions]
         return streams
 
-    def sync_all(self) -> None:
-        _ = self.settings  # validate every setting before the first request
-        _ = self.report_definitions  # custom_reports too, also when a catalog is given
-        kinds = {name: getattr(s, "bookmark_kind", "") for name, s in self.streams.items()}
-        check_state(self.state, kinds)  # and every bookmark
-        _ = self.advertiser_info  # fail fast on a bad token or unreadable advertiser
-        if not self.advertiser_ids:
-            self._sync_nothing()
-            return
-        self._warn_about_days_after_today()
-        try:
-            super().sync_all()
-        except Interrupted:  # SIGTERM / SIGINT: records emitted so far are whole, say so
-            self.message_writer.write_message(StateMessage(value=self.state))
-            raise
-        finally:
-            flush = getattr(self.message_writer, "flush", None)
-            if flush is not None:
-                flush()  # records buffered after the last STATE message
+    def _selected_stream_names(self) -> list[str]:
+        return [stream.name for stream in self.streams.values() if stream.selected]
 
     @override
     def load_state(self, state: dict[str, Any]) -> None:
-        check_state_shape(state)  # the SDK would trip over a malformed one with a traceback
+        """Every bookmark is checked before the first request: the SDK would trip over a
+        malformed state with a traceback, and a bad value would fail the run half-way."""
+        check_state_shape(state)
         super().load_state(state)
+        if self.state.get("bookmarks"):
+            kinds = {name: getattr(s, "bookmark_kind", "") for name, s in self.streams.items()}
+            check_state(self.state, kinds)
 
-    def _sync_nothing(self) -> None:
-        """No advertiser is left to read: say so, and describe the selected streams only."""
-        self.logger.warning(
-            "No advertiser is readable with this token (all skipped or none authorized); "
-            "no records to sync"
-        )
-        for stream in self.streams.values():
-            if stream.selected:
-                stream._write_schema_message()
-        flush = getattr(self.message_writer, "flush", None)
-        if flush is not None:
-            flush()
-
-    def _warn_about_days_after_today(self) -> None:
-        """Fixed days after TikTok's today for an advertiser have no data there yet."""
-        dates = self.settings.dates
-        if dates.mode not in ("date", "start_date") or dates.start is None:
-            return
-        now = self.client.now()
-        early = [
-            advertiser_id
-            for advertiser_id in self.advertiser_ids
-            if dates.start > today_in(self.advertiser_timezone(advertiser_id), now)
-        ]
-        if early:
-            listed = ", ".join(early[:MAX_LISTED_IDS])
-            self.logger.warning(
-                "%s: %s is after TikTok's today for %d advertiser(s) (%s); they have no "
-                "report days in the selection yet",
-                dates.mode,
-                dates.start,
-                len(early),
-                listed,
-            )
-
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """SIGTERM / SIGINT (singer-sdk installs this handler; its own exits 0 at once)."""
-        on_signal(signum, frame)
+    @override
+    def on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM / SIGINT: stop at once; records emitted so far are whole, say so."""
+        try:
+            on_signal(signum, frame)
+        except Interrupted:  # raised where the main thread is, never while writing a message
+            self.message_writer.write_message(StateMessage(value=self.state))
+            raise
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]

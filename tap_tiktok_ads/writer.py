@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import io
 import sys
+import weakref
 from typing import IO
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -18,7 +21,9 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     singer-sdk flushes stdout after each message, and under ``PYTHONUNBUFFERED`` (common in
     containers) stdout has no buffer at all: one write() system call per record, about a fifth
     of the tap's CPU in the cpu benchmark. A STATE message still flushes every record written
-    before it, so a target never sees a bookmark ahead of the records it covers.
+    before it, so a target never sees a bookmark ahead of the records it covers, and a sync
+    always ends with a STATE message, which writes out its last records. Records after the last
+    STATE of a run that fails are written out when the process exits.
     """
 
     _raw: IO[bytes] | None = None
@@ -27,6 +32,8 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def _out(self) -> IO[bytes]:
         raw = sys.stdout.buffer
         if raw is not self._raw:  # first use, or stdout was replaced (tests redirect it)
+            if self._raw is None:
+                atexit.register(_flush_at_exit, weakref.ref(self))
             self._raw = raw
             unbuffered = isinstance(raw, io.RawIOBase)
             self._buffer = io.BufferedWriter(raw, BUFFER_BYTES) if unbuffered else raw
@@ -34,7 +41,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         return self._buffer
 
     def flush(self) -> None:
-        """Write out buffered records (the tap calls it when a sync ends, however it ends)."""
+        """Write out buffered records."""
         if self._buffer is not None:
             self._buffer.flush()
         sys.stdout.flush()
@@ -44,3 +51,11 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         out.write(self.format_message(message))
         if not isinstance(message, RecordMessage):
             self.flush()
+
+
+def _flush_at_exit(writer: weakref.ref[BufferedMsgSpecWriter]) -> None:
+    """Records after the last STATE of a failed run: written out, if stdout is still open."""
+    alive = writer()
+    if alive is not None:
+        with contextlib.suppress(ValueError, OSError):  # closed, or a reader gone
+            alive.flush()

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from singer_sdk.helpers.types import Context
+from typing_extensions import override
 
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
 from tap_tiktok_ads.streams.base import EntitySchemaStream
@@ -39,8 +40,10 @@ class CustomAudiencesStream(EntitySchemaStream):
     primary_keys: ClassVar[list[str]] = ["advertiser_id", "audience_id"]
     _page_ids: tuple[str, ...] = ()  # ids of the list page being emitted
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        assert context is not None
+        if context is None:  # no readable advertiser, so no partition
+            return
         advertiser_id = str(context["advertiser_id"])
         page_size = min(self.settings.page_size, MAX_PAGE_SIZE)
         pages = self.client.get_pages(
@@ -54,6 +57,7 @@ class CustomAudiencesStream(EntitySchemaStream):
             self._page_ids = tuple(r["audience_id"] for r in records)
             yield from records
 
+    @override
     def generate_child_contexts(
         self, record: dict[str, Any], context: Context | None
     ) -> Iterable[Context | None]:
@@ -71,9 +75,11 @@ class CustomAudienceDetailsStream(EntitySchemaStream):
     state_partitioning_keys: ClassVar[list[str]] = ["advertiser_id"]
 
     @property
+    @override
     def partitions(self) -> list[dict[str, Any]] | None:
         return None  # contexts come from the parent, one per list page
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         assert context is not None
         advertiser_id = str(context["advertiser_id"])

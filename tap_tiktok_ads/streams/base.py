@@ -1,9 +1,10 @@
-"""The base stream: shared client, advertiser partitions and catalog-driven field lists."""
+"""The base stream: the run's services, advertiser partitions and catalog-driven field lists."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
@@ -15,37 +16,64 @@ from tap_tiktok_ads import schemas
 from tap_tiktok_ads.streams.shaping import RecordShaper
 
 if TYPE_CHECKING:
+    from singer_sdk import Tap
+
+    from tap_tiktok_ads.advertisers import Advertisers
     from tap_tiktok_ads.client import TikTokClient
     from tap_tiktok_ads.settings import Settings
-    from tap_tiktok_ads.tap import TapTikTokAds
 
 SCHEMAS_DIR = SchemaDirectory(schemas)
 PREFETCH_PARTITIONS = 4  # advertisers whose small listings load ahead of the one being emitted
 
 
+@dataclass(frozen=True)
+class StreamServices:
+    """What streams need from the run, built once by the tap and handed to every stream."""
+
+    settings: Settings
+    client: TikTokClient
+    advertisers: Advertisers
+    #: Loads upcoming partitions; separate from the client's page workers, which it uses.
+    prefetch_executor: ThreadPoolExecutor
+    #: Names of the streams selected in this run's catalog.
+    selected_stream_names: Callable[[], list[str]]
+
+
 class TikTokStream(Stream):
-    """A stream of one TikTok endpoint, partitioned by advertiser unless it says otherwise."""
+    """A stream of one TikTok endpoint, partitioned by advertiser unless it says otherwise.
+
+    The first stream to start syncing resolves the run's advertisers, which checks the token
+    and every requested advertiser before the first record (see ``Advertisers``). A run with
+    no readable advertiser has no partitions: the SDK then asks a partitioned stream for the
+    records of no context, and there are none.
+    """
 
     #: Properties the tap adds itself; never sent to TikTok in ``fields``.
     derived_properties: ClassVar[frozenset[str]] = frozenset()
 
-    @property
-    def tiktok_tap(self) -> TapTikTokAds:
-        return self._tap  # type: ignore[return-value]
+    def __init__(self, tap: Tap, services: StreamServices, **kwargs: Any) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.client = services.client
+        self.advertisers = services.advertisers
+        super().__init__(tap=tap, **kwargs)
 
     @property
-    def settings(self) -> Settings:
-        return self.tiktok_tap.settings
-
-    @property
-    def client(self) -> TikTokClient:
-        return self.tiktok_tap.client
-
-    @property
+    @override
     def partitions(self) -> list[dict[str, Any]] | None:
-        return [
-            {"advertiser_id": advertiser_id} for advertiser_id in self.tiktok_tap.advertiser_ids
-        ]
+        return [{"advertiser_id": advertiser_id} for advertiser_id in self.advertisers.ids]
+
+    @override
+    def get_replication_key_signpost(self, context: Context | None = None) -> Any:
+        """The SDK's signpost; asking for it first resolves the run's advertisers.
+
+        The SDK asks each stream for its signpost as the stream starts syncing, before its
+        first message and outside its own error report: the first stream to start is where
+        the token and every requested advertiser are checked, so a bad one fails the run
+        before any record, in one line.
+        """
+        self.advertisers.check()
+        return super().get_replication_key_signpost(context)
 
     def prefetched(
         self, context: Context, load: Callable[[Context], list[dict[str, Any]]]
@@ -60,7 +88,7 @@ class TikTokStream(Stream):
         for upcoming in partitions[index : index + PREFETCH_PARTITIONS]:
             key = upcoming["advertiser_id"]
             if key not in self._prefetch:
-                self._prefetch[key] = self.tiktok_tap.prefetch_executor.submit(load, upcoming)
+                self._prefetch[key] = self.services.prefetch_executor.submit(load, upcoming)
         future = self._prefetch.pop(context["advertiser_id"], None)
         return future.result() if future is not None else load(context)
 

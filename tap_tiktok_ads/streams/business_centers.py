@@ -107,6 +107,8 @@ class BusinessCentersStream(PermissionAwareStream, EntitySchemaStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if not self.advertisers.ids:  # checks the token first; no advertiser, nothing synced
+            return
         yield from self.guarded(
             lambda: [business_center_record(row) for row in list_business_centers(self.client)],
             context,

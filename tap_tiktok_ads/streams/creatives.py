@@ -19,7 +19,7 @@ from typing_extensions import override
 
 from tap_tiktok_ads.client import FatalAPIError
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
-from tap_tiktok_ads.streams.advertisers import batches
+from tap_tiktok_ads.sequences import batches
 from tap_tiktok_ads.streams.entities import EntityStream, by_buying_type, to_record
 from tap_tiktok_ads.streams.permissions import PermissionAwareStream
 
@@ -50,7 +50,8 @@ class CreativeStream(PermissionAwareStream, EntityStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        assert context is not None
+        if context is None:  # no readable advertiser, so no partition
+            return
         yield from self.guarded(lambda: self._records(context), context)
 
     def _records(self, context: Context) -> Iterator[dict[str, Any]]:

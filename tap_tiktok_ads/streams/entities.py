@@ -11,6 +11,7 @@ from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import entity_instant, saved_value
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
+from tap_tiktok_ads.sdk_compat import BookmarkValueHook
 from tap_tiktok_ads.streams.base import EntitySchemaStream
 
 TIME_FIELDS = ("create_time", "modify_time", "schedule_start_time", "schedule_end_time")
@@ -22,7 +23,7 @@ TOP_VIEW = "RESERVATION_TOP_VIEW"
 TOP_VIEW_MAX_PAGE_SIZE = 100  # TikTok's cap on /adgroup/get/ with TopView; kept for all three
 
 
-class EntityStream(EntitySchemaStream):
+class EntityStream(BookmarkValueHook, EntitySchemaStream):
     """One management endpoint (``/<entity>/get/``) read page by page.
 
     Only ``/ad/get/`` filters by modification time on the server (``modified_after``); for the
@@ -47,8 +48,10 @@ class EntityStream(EntitySchemaStream):
     is_sorted = False
     derived_properties = frozenset({"is_deleted", "buying_type"})
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        assert context is not None
+        if context is None:  # no readable advertiser, so no partition
+            return
         advertiser_id = str(context["advertiser_id"])
         bookmark = self.bookmark(context, settle=True)
         for row in self.prefetched(context, self.listing):
@@ -111,16 +114,14 @@ class EntityStream(EntitySchemaStream):
         return moment
 
     @override
-    def _increment_stream_state(
-        self, latest_record: dict[str, Any], *, context: Context | None = None
-    ) -> None:
+    def bookmark_record(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
         """A ``modify_time`` after the run's start (a bad row, a skewed clock) is saved as the
         start: a bookmark in the future would skip every later change."""
         started = self.get_replication_key_signpost(context)
-        value = latest_record.get(self.replication_key)
+        value = record.get(self.replication_key)
         if value and isinstance(started, datetime) and _instant(value) > started:
-            latest_record = {**latest_record, self.replication_key: started.isoformat()}
-        super()._increment_stream_state(latest_record, context=context)
+            return {**record, self.replication_key: started.isoformat()}
+        return record
 
     def request_params(self, advertiser_id: str, bookmark: datetime | None) -> dict[str, Any]:
         filtering: dict[str, Any] = {}

@@ -57,5 +57,4 @@ class PermissionAwareStream(TikTokStream):
 
     @property
     def only_selected_stream(self) -> bool:
-        selected = [s for s in self.tiktok_tap.streams.values() if s.selected]
-        return [s.name for s in selected] == [self.name]
+        return self.services.selected_stream_names() == [self.name]

@@ -48,7 +48,8 @@ class PixelsStream(PermissionAwareStream, EntitySchemaStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        assert context is not None
+        if context is None:  # no readable advertiser, so no partition
+            return
         yield from self.guarded(lambda: self.prefetched(context, self.listing), context)
 
     def listing(self, context: Context) -> list[dict[str, Any]]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
-from singer_sdk.singerlib import MetadataMapping, RecordMessage
+from singer_sdk.singerlib import Catalog, MetadataMapping
+from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import report_day, saved_value
 from tap_tiktok_ads.client import (
@@ -42,7 +43,13 @@ from tap_tiktok_ads.reports.definitions import (
     ReportDefinition,
 )
 from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
-from tap_tiktok_ads.streams.base import TikTokStream
+from tap_tiktok_ads.sdk_compat import (
+    BookmarksSetByStream,
+    PreparedRecordMessages,
+    set_bookmark,
+    write_state,
+)
+from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
 from tap_tiktok_ads.streams.report_slicing import (
     ADGROUPS_PER_SLICE,
     CAMPAIGNS_PER_SLICE,
@@ -73,32 +80,52 @@ STATUS_FILTER_FIELD = {
 }
 
 
-class ReportStream(TikTokStream):
-    """One ``/report/integrated/get/`` report, partitioned by advertiser."""
+if TYPE_CHECKING:
+    from singer_sdk import Tap
+
+
+class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
+    """One ``/report/integrated/get/`` report, partitioned by advertiser.
+
+    Records are typed by their builder and hold only the selected properties, so they skip
+    the SDK's per-record pruning and conformance; bookmarks move per date window
+    (:meth:`advance_bookmark`), not per record.
+    """
 
     # Records are typed by RecordBuilder with converters chosen from the catalog.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     is_sorted = False
     bookmark_kind = "day"  # how tap_tiktok_ads.bookmarks checks saved values
 
-    def __init__(self, tap: Any, definition: ReportDefinition) -> None:
+    def __init__(self, tap: Tap, services: StreamServices, definition: ReportDefinition) -> None:
         self.definition = definition
+        self._input_catalog_given = False  # set by apply_catalog
+        self._listed_in_input_catalog = False
+        self._defaults_applied_to: MetadataMapping | None = None
         schema = build_schema(definition)
         schema["properties"][TOP_VIEW_KEY] = TOP_VIEW_KEY_SCHEMA
-        super().__init__(tap=tap, schema=schema, name=definition.name)
+        super().__init__(tap, services, schema=schema, name=definition.name)
         self.primary_keys = [*definition.primary_keys, TOP_VIEW_KEY]
         self.row_key = row_key(definition)
         self.replication_key = definition.time_dimension  # type: ignore[assignment]
 
     # -- catalog ----------------------------------------------------------------------------
 
+    @override
+    def apply_catalog(self, catalog: Catalog) -> None:
+        self._input_catalog_given = True
+        self._listed_in_input_catalog = catalog.get_stream(self.name) is not None
+        super().apply_catalog(catalog)
+
     @property
+    @override
     def metadata(self) -> MetadataMapping:
         """Only the catalog's default metrics are selected unless the user picks others."""
-        if self._metadata is not None:
-            return self._metadata
-        metadata = super().metadata
-        if self._tap_input_catalog is None or not self._tap_input_catalog.get_stream(self.name):
+        metadata = super().metadata  # computed once, then kept by the SDK
+        if metadata is self._defaults_applied_to:
+            return metadata
+        self._defaults_applied_to = metadata
+        if not self._listed_in_input_catalog:
             defaults = {m.name for m in self.definition.available_metrics() if m.default}
             dimension_names = {"advertiser_id", TOP_VIEW_KEY, *self.definition.dimensions}
             for name in self.schema["properties"]:
@@ -106,7 +133,7 @@ class ReportStream(TikTokStream):
                     continue
                 entry = metadata[("properties", name)]
                 entry.selected_by_default = name in defaults
-                if self._tap_input_catalog is None:
+                if not self._input_catalog_given:
                     entry.selected = name in defaults
         return metadata
 
@@ -121,8 +148,10 @@ class ReportStream(TikTokStream):
 
     # -- sync -------------------------------------------------------------------------------
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        assert context is not None
+        if context is None:  # no readable advertiser, so no partition
+            return
         try:
             yield from self._records(context)
         except FatalAPIError as error:
@@ -137,7 +166,7 @@ class ReportStream(TikTokStream):
 
     def _records(self, context: Context) -> Iterator[dict[str, Any]]:
         advertiser_id = str(context["advertiser_id"])
-        timezone = self.tiktok_tap.advertiser_timezone(advertiser_id)
+        timezone = self.advertisers.timezone(advertiser_id)
         metrics = self.selected_metrics()
         builder = RecordBuilder(self.definition, metrics, timezone)
         groups = metric_groups([m.name for m in metrics], self.settings.max_metrics_per_request)
@@ -510,32 +539,8 @@ class ReportStream(TikTokStream):
         if self.settings.dates.fixed and (current is None or start > current + timedelta(days=1)):
             return
         state = self.get_context_state(context)
-        state["replication_key"] = self.replication_key
-        state["replication_key_value"] = max(end, current or end).isoformat()
-        state.pop("progress_markers", None)
-        self._write_state_message()
-
-    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[Any]:
-        """The per-record hot path, without the SDK's property pruning and type conformance.
-
-        Records hold only selected properties (only those metrics are requested) and are typed
-        by RecordBuilder; skipping both passes saves about a quarter of the tap's CPU per record
-        (measured with benchmarks/run.py). Stream maps still apply.
-        """
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=datetime.now(timezone.utc),
-                )
-
-    def _increment_stream_state(
-        self, latest_record: dict[str, Any], *, context: Context | None = None
-    ) -> None:
-        """Bookmarks move per window in :meth:`advance_bookmark`, not per record."""
+        set_bookmark(state, self.replication_key, max(end, current or end).isoformat())
+        write_state(self)
 
 
 def _unseen(rows: Iterable[dict[str, Any]], emitted: set[int]) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,236 @@
+"""One test per singer-sdk contract that tap_tiktok_ads.sdk_compat relies on.
+
+Each runs a tiny tap on the installed singer-sdk (no TikTok, no emulator) and fails the day an
+upgrade renames, re-signs or changes the behaviour of one of those private names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import json
+import logging
+import signal
+from collections.abc import Iterable
+from types import FrameType
+from typing import Any, ClassVar
+
+import pytest
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+from singer_sdk.helpers import _state as sdk_state
+from singer_sdk.helpers.types import Context
+
+from tap_tiktok_ads.sdk_compat import (
+    BookmarksSetByStream,
+    BookmarkValueHook,
+    PreparedRecordMessages,
+    StopSignalHook,
+    set_bookmark,
+    write_state,
+)
+
+SCHEMA = th.PropertiesList(
+    th.Property("id", th.IntegerType),
+    th.Property("day", th.StringType),
+    th.Property("note", th.StringType),
+).to_dict()
+ROWS = [
+    {"id": 1, "day": "2026-01-03", "note": "a"},
+    {"id": 2, "day": "2026-01-05", "note": "b"},
+    {"id": 3, "day": "2026-01-04", "note": "c"},
+]
+
+
+class DayStream(Stream):
+    """Incremental on ``day``; yields ROWS."""
+
+    name = "days"
+    schema: ClassVar[dict[str, Any]] = SCHEMA  # type: ignore[misc]
+    replication_key = "day"
+    is_sorted = False
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        yield from (dict(row) for row in ROWS)
+
+
+def sync(
+    *stream_classes: type[Stream],
+    catalog: dict[str, Any] | None = None,
+    out: io.StringIO | None = None,
+) -> list[dict]:
+    """The messages a tap of ``stream_classes`` prints in one sync (also left in ``out``)."""
+
+    class MiniTap(Tap):
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
+
+        def discover_streams(self) -> list[Stream]:
+            return [stream_class(tap=self) for stream_class in stream_classes]
+
+    out = io.StringIO() if out is None else out
+    with contextlib.redirect_stdout(out):
+        MiniTap(config={}, catalog=catalog).sync_all()
+    return [json.loads(line) for line in out.getvalue().splitlines() if line]
+
+
+def final_bookmark(messages: list[dict[str, Any]], stream: str = "days") -> dict[str, Any]:
+    states = [m["value"] for m in messages if m["type"] == "STATE"]
+    return states[-1]["bookmarks"][stream]
+
+
+def test_write_state_emits_the_tap_state_between_records() -> None:
+    assert list(inspect.signature(Stream._write_state_message).parameters) == ["self"]
+
+    class WindowStream(BookmarksSetByStream, DayStream):
+        def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+            yield dict(ROWS[0])
+            set_bookmark(self.get_context_state(context), "day", "2026-01-03")
+            write_state(self)
+            yield dict(ROWS[1])
+
+    kinds = [m["type"] for m in sync(WindowStream)]
+    assert kinds[:4] == ["SCHEMA", "RECORD", "STATE", "RECORD"]
+    messages = sync(WindowStream)
+    middle = messages[2]["value"]["bookmarks"]["days"]
+    assert middle["replication_key_value"] == "2026-01-03"
+
+
+def test_the_per_record_increment_is_the_method_switched_off() -> None:
+    parameters = inspect.signature(Stream._increment_stream_state).parameters
+    assert list(parameters) == ["self", "latest_record", "context"]
+    assert parameters["context"].kind is inspect.Parameter.KEYWORD_ONLY
+
+    # The SDK moves the bookmark per record through _increment_stream_state...
+    assert final_bookmark(sync(DayStream))["replication_key_value"] == "2026-01-05"
+
+    # ...so switching that method off leaves it where the stream puts it.
+    class WindowStream(BookmarksSetByStream, DayStream):
+        pass
+
+    assert "replication_key_value" not in final_bookmark(sync(WindowStream))
+
+
+def test_the_bookmark_moves_to_the_value_the_hook_chooses() -> None:
+    class ClampedStream(BookmarkValueHook, DayStream):
+        def bookmark_record(
+            self, record: dict[str, Any], context: Context | None
+        ) -> dict[str, Any]:
+            return {**record, "day": min(record["day"], "2026-01-04")}
+
+    messages = sync(ClampedStream)
+    assert final_bookmark(messages)["replication_key_value"] == "2026-01-04"
+    assert max(m["record"]["day"] for m in messages if m["type"] == "RECORD") == "2026-01-05"
+
+
+def test_a_bookmark_set_directly_is_not_overwritten_by_progress_markers() -> None:
+    marker = {"replication_key": "day", "replication_key_value": "2026-01-05"}
+    # The SDK promotes a partition's progress markers over its bookmark when it finishes...
+    promoted = {"replication_key": "day", "replication_key_value": "2026-01-09"}
+    promoted[sdk_state.PROGRESS_MARKERS] = {**marker, sdk_state.PROGRESS_MARKER_NOTE: "x"}
+    sdk_state.finalize_state_progress_markers(promoted)
+    assert promoted["replication_key_value"] == "2026-01-05"
+
+    # ...so set_bookmark drops them.
+    state: dict[str, Any] = {sdk_state.PROGRESS_MARKERS: {**marker}}
+    set_bookmark(state, "day", "2026-01-09")
+    sdk_state.finalize_state_progress_markers(state)
+    assert state == {"replication_key": "day", "replication_key_value": "2026-01-09"}
+
+
+def test_record_messages_come_from_the_prepared_records_with_the_stream_version() -> None:
+    assert list(inspect.signature(Stream._generate_record_messages).parameters) == [
+        "self",
+        "record",
+    ]
+
+    class FullTable(DayStream):
+        replication_key = None  # type: ignore[assignment]
+        emit_activate_version_messages = True  # type: ignore[assignment]
+
+    class PreparedFullTable(PreparedRecordMessages, FullTable):
+        pass
+
+    catalog = deselecting_note(FullTable)
+    # The SDK prunes a deselected property itself...
+    pruned = [m["record"] for m in sync(FullTable, catalog=catalog) if m["type"] == "RECORD"]
+    assert len(pruned) == len(ROWS)
+    assert all("note" not in record for record in pruned)
+
+    # ...and the prepared path leaves records as given (the tap requests selected fields only),
+    # stamped with the version the SDK activated.
+    messages = sync(PreparedFullTable, catalog=catalog)
+    records = [m for m in messages if m["type"] == "RECORD"]
+    assert [m["record"] for m in records] == ROWS
+    (activate,) = [m for m in messages if m["type"] == "ACTIVATE_VERSION"]
+    assert {m["version"] for m in records} == {activate["version"]}
+
+
+class PreflightError(Exception):
+    pass
+
+
+def test_the_signpost_is_asked_before_a_stream_writes_or_reports_anything(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """TikTokStream resolves the run's advertisers (the token check) in its signpost."""
+    asked: list[str] = []
+
+    class Checked(DayStream):
+        def get_replication_key_signpost(self, context: Context | None = None) -> Any:
+            asked.append(self.name)
+            raise PreflightError("bad token")
+
+    out = io.StringIO()
+    with pytest.raises(PreflightError):
+        sync(Checked, out=out)
+    assert asked == ["days"]
+    assert out.getvalue() == ""  # no SCHEMA (nor anything else) before the check
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []  # the SDK's own "unhandled error" report comes later in sync()
+
+
+def deselecting_note(stream_class: type[Stream]) -> dict[str, Any]:
+    class MiniTap(Tap):
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
+
+        def discover_streams(self) -> list[Stream]:
+            return [stream_class(tap=self)]
+
+    catalog = MiniTap(config={}).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = True
+            elif item["breadcrumb"][-1] == "note":
+                item["metadata"]["selected"] = False
+    return catalog
+
+
+def test_the_stop_signal_handler_is_the_hook() -> None:
+    stops: list[int] = []
+
+    class StoppableTap(StopSignalHook, Tap):
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
+
+        def discover_streams(self) -> list[Stream]:
+            return []
+
+        def on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+            stops.append(signum)
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        StoppableTap(config={})
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            handler = signal.getsignal(stop_signal)
+            assert callable(handler)
+            assert list(inspect.signature(handler).parameters) == ["signum", "frame"]
+            handler(stop_signal, None)
+    finally:
+        for stop_signal, handler in before.items():
+            signal.signal(stop_signal, handler)
+    assert stops == [signal.SIGTERM, signal.SIGINT]
