@@ -295,7 +295,7 @@ def test_touch_and_request_log_redaction(emu: Emulator) -> None:
 
 def test_money_over_money_ratios_are_not_scaled_by_cents() -> None:
     from tap_tiktok_ads.emulator.report_rules import METRICS
-    from tap_tiktok_ads.emulator.reports import _ratio_formatter
+    from tap_tiktok_ads.emulator.report_values import _ratio_formatter
 
     roas = next(
         m
