@@ -103,11 +103,13 @@ def kind_of(schema: Mapping[str, Any]) -> str:
         return "date_iso8601"
     if types == {"boolean"}:
         return "boolean"
-    if types and types <= {"integer", "number"}:
-        # Not "decimal": Meltano 4.4 parses such values into Decimal, which its own writer of
-        # the tap's config file cannot serialise. Whole numbers from the environment and any
-        # number from meltano.yml pass as "integer".
+    if types == {"integer"}:
         return "integer"
+    if types and types <= {"integer", "number"}:
+        # Neither "decimal" (Meltano 4.4 parses such values into Decimal, which its own writer
+        # of the tap's config file cannot serialise) nor "integer" (which refuses 30.5 from the
+        # environment): the value arrives as text, and the tap reads numeric text as a number.
+        return "string"
     return "string"
 
 

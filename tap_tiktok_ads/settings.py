@@ -585,6 +585,29 @@ def config_errors(config: dict[str, Any], schema: Mapping[str, Any]) -> list[str
     return [_describe(error) for error in _Validator(schema).iter_errors(config)]
 
 
+def numbers_given_as_text(config: Mapping[str, Any]) -> dict[str, Decimal]:
+    """Fractional number settings that arrive as text (``"30.5"``), as numbers.
+
+    Meltano cannot hand these settings on as numbers from environment variables: its `decimal`
+    kind fails to write the tap's config file (Decimal is not JSON serialisable) and its
+    `integer` kind refuses ``30.5``. So meltano.yml and the Hub definition declare them as
+    `string`, and ``TAP_TIKTOK_ADS_REQUEST_TIMEOUT=30.5`` arrives as ``"30.5"``. Text that is
+    not a finite number is left alone for validation to name.
+    """
+    found: dict[str, Decimal] = {}
+    for name, spec in CONFIG_SCHEMA["properties"].items():
+        value = config.get(name)
+        if "number" not in spec.get("type", []) or not isinstance(value, str):
+            continue
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            continue
+        if number.is_finite():
+            found[name] = number
+    return found
+
+
 def secret_values(config: Mapping[str, Any]) -> list[str]:
     """Every string held by a secret setting, however it is (mis)typed."""
     found: list[str] = []

@@ -37,6 +37,7 @@ from tap_tiktok_ads.settings import (
     Settings,
     config_errors,
     config_schema,
+    numbers_given_as_text,
     secret_values,
     settings_from_environment,
 )
@@ -90,6 +91,7 @@ class TapTikTokAds(StopSignalHook, Tap):
         schema = self.config_jsonschema
         self.append_builtin_config(schema)
         register_secrets(*secret_values(self._config))
+        self._config.update(numbers_given_as_text(self._config))
         errors = config_errors(self._config, schema)
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)

@@ -354,12 +354,47 @@ def test_a_malformed_environment_variable_names_its_setting(
 
 
 def test_meltano_setting_kinds_match_the_schema() -> None:
-    """Meltano casts values by kind: an `integer` kind would refuse or cut `30.5`."""
+    """Meltano casts values by kind: `integer` refuses `30.5` from the environment and `decimal`
+    makes Meltano 4.4 fail writing the config file, so fractional settings travel as text."""
     project = yaml.safe_load((Path(__file__).resolve().parent.parent / "meltano.yml").read_text())
     extractor = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-tiktok-ads")
     kinds = {s["name"]: s.get("kind") for s in extractor["settings"]}
-    expected = {"number": "decimal", "integer": "integer", "boolean": "boolean"}
+    expected = {"number": "string", "integer": "integer", "boolean": "boolean"}
     for name, spec in CONFIG_SCHEMA["properties"].items():
         types = [t for t in spec.get("type", []) if t != "null"]
         if len(types) == 1 and types[0] in expected:
             assert kinds[name] == expected[types[0]], name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("30.5", Decimal("30.5")), (" 2 ", Decimal(2)), ("0.25", Decimal("0.25"))],
+)
+def test_fractional_settings_given_as_text_are_read_as_numbers(
+    text: str, expected: Decimal
+) -> None:
+    """What Meltano passes for a `string` kind set from an environment variable."""
+    tap = TapTikTokAds(
+        config={
+            "access_token": "tok-abcdef",
+            "start_date": "2026-01-01",
+            "advertiser_ids": ["1"],
+            "request_timeout": text,
+            "retry_backoff_seconds": text,
+        }
+    )
+    assert tap.settings.request_timeout == expected
+    assert tap.settings.retry_backoff_seconds == expected
+
+
+def test_text_that_is_not_a_number_is_named() -> None:
+    with pytest.raises(ConfigValidationError) as caught:
+        TapTikTokAds(
+            config={
+                "access_token": "tok-abcdef",
+                "start_date": "2026-01-01",
+                "advertiser_ids": ["1"],
+                "request_timeout": "soon",
+            }
+        )
+    assert "request_timeout" in str(caught.value.errors)
