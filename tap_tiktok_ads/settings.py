@@ -19,6 +19,7 @@ from singer_sdk import typing as th
 from tap_tiktok_ads.client import PRODUCTION_API_URL, SANDBOX_API_URL
 from tap_tiktok_ads.dates import PERIODS, WEEK_DAYS, DateSelection
 from tap_tiktok_ads.errors import ConfigError
+from tap_tiktok_ads.sharding import Shard, parse_shard
 
 MAX_PAGE_SIZE = 1000
 # TikTok advises at most 100 metrics per report query; every metric at once overflows URLs.
@@ -47,6 +48,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "Advertisers to sync: a list of ids, or one comma-separated string. When omitted, "
             "every advertiser the token is authorized for (needs `app_id` and `secret`)."
+        ),
+    ),
+    th.Property(
+        "advertiser_shard",
+        th.StringType,
+        title="Advertiser shard",
+        description=(
+            'Sync only shard "i/N" (1-based) of the advertisers, for N parallel runs each with '
+            "its own state; an advertiser's shard is a stable hash of its id."
         ),
     ),
     th.Property("app_id", th.StringType, title="App ID", description="TikTok developer app id."),
@@ -261,6 +271,7 @@ class Settings:
     api_url: str
     dates: DateSelection
     app_id: str | None = None
+    advertiser_shard: Shard | None = None
     secret: str | None = field(default=None, repr=False)
     include_deleted: bool = False
     skip_unauthorized_advertisers: bool = False
@@ -291,6 +302,7 @@ class Settings:
             api_url=resolve_api_url(config.get("api_url"), bool(config.get("sandbox"))),
             dates=DateSelection.from_config(config),
             app_id=_optional_str(config.get("app_id")),
+            advertiser_shard=parse_shard(config.get("advertiser_shard")),
             secret=_optional_str(config.get("secret")),
             include_deleted=bool(config.get("include_deleted", False)),
             skip_unauthorized_advertisers=bool(config.get("skip_unauthorized_advertisers")),

@@ -25,6 +25,7 @@ from tap_tiktok_ads.reports.definitions import (
     predefined_reports,
 )
 from tap_tiktok_ads.settings import Settings, config_schema
+from tap_tiktok_ads.sharding import sharded
 from tap_tiktok_ads.streams.advertisers import INFO_PATH, AdvertisersStream, batches
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
@@ -76,7 +77,7 @@ class TapTikTokAds(Tap):
         """Loads upcoming partitions; separate from the client's page workers, which it uses."""
         return ThreadPoolExecutor(max_workers=2, thread_name_prefix="tiktok-partition")
 
-    @cached_property
+    @sharded
     def requested_advertiser_ids(self) -> tuple[str, ...]:
         """The configured advertisers, or every advertiser the token is authorized for."""
         if self.settings.advertiser_ids:
