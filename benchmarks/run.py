@@ -1,7 +1,9 @@
 """Benchmarks: the real tap as a subprocess against the emulator in another process.
 
-    python benchmarks/run.py [cpu|network|scale ...]   (default: all three)
+    python benchmarks/run.py [cpu|network|scale|many|many-2x ...]   (default: cpu, network, scale)
     python benchmarks/run.py startup|pipeline           (slow; only when named)
+
+(many and many-2x take about an hour at 10 requests/s).
 
 Prints a table and writes benchmarks/results/<UTC time>.json. Scenarios:
 
@@ -11,6 +13,11 @@ Prints a table and writes benchmarks/results/<UTC time>.json. Scenarios:
   after 150 ms and refusing (40100) above 10 requests per second. Floor: minimum requests / 10.
 - scale: the cpu scenario with twice the ads, to show memory stays flat.
 - startup, pipeline: `meltano run` on the demo world (see benchmarks/pipeline.py).
+- many: an agency's daily run: 1,000 advertisers (4 ads each) x ad_performance_daily plus the
+  entity streams, incremental from a saved state (bookmarks yesterday, so the 7-day attribution
+  window is read again), the emulator answering after 150 ms and refusing above 10 requests per
+  second. Floor: minimum requests / 10.
+- many-2x: the many scenario with 2,000 advertisers, to show memory stays flat as they double.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ BIN = Path(sys.executable).parent
 TODAY = date(2026, 11, 20)
 DAYS = 90
 ENTITIES = ("advertisers", "campaigns", "ad_groups", "ads")
+ATTRIBUTION_DAYS = 7  # the tap's default attribution_window_days
 
 
 @dataclass
@@ -58,6 +66,14 @@ class Scenario:
     qps: float | None = None
     entities: bool = False
     tap_settings: dict[str, Any] = field(default_factory=dict)
+    incremental: bool = False  # from a state whose bookmarks are yesterday
+
+    @property
+    def first_day(self) -> date:
+        """The first report day the run reads."""
+        if self.incremental:
+            return TODAY - timedelta(days=1 + ATTRIBUTION_DAYS)
+        return TODAY - timedelta(days=DAYS - 1)
 
 
 SCENARIOS = {
@@ -65,7 +81,16 @@ SCENARIOS = {
     "cpu": Scenario("cpu", 1, 10, 10, 20, tap_settings={"max_requests_per_second": 1000}),
     "network": Scenario("network", 20, 5, 4, 5, latency_ms=150, qps=10, entities=True),
     "scale": Scenario("scale", 1, 20, 10, 20, tap_settings={"max_requests_per_second": 1000}),
+    "many": Scenario(
+        "many", 1000, 2, 1, 2, latency_ms=150, qps=10, entities=True, incremental=True
+    ),
+    "many-2x": Scenario(
+        "many-2x", 2000, 2, 1, 2, latency_ms=150, qps=10, entities=True, incremental=True
+    ),
 }
+
+
+QUICK = ("cpu", "network", "scale")
 
 
 def start_emulator(s: Scenario) -> tuple[subprocess.Popen, str]:
@@ -123,9 +148,9 @@ def minimum_requests(s: Scenario, streams: list[str]) -> int:
     world = scenario_world(s)
     engine = ReportEngine(world, 7)
     total = math.ceil(s.advertisers / 100)  # advertiser info (time zones) for the run
-    first = TODAY - timedelta(days=DAYS - 1)
+    first = s.first_day
     for advertiser in world.advertisers:
-        for offset in range(0, DAYS, 30):
+        for offset in range(0, (TODAY - first).days + 1, 30):
             start = first + timedelta(days=offset)
             params = {
                 "advertiser_id": advertiser["advertiser_id"],
@@ -149,12 +174,44 @@ def minimum_requests(s: Scenario, streams: list[str]) -> int:
                     live = [
                         r
                         for r in world.rows(kind, advertiser["advertiser_id"])
-                        if not world.is_deleted(r) and world.buying_type(r) == buying_type
+                        if not world.is_deleted(r)
+                        and world.buying_type(r) == buying_type
+                        and (not s.incremental or kind != "ads" or modified(r) >= BOOKMARK)
                     ]
                     total += max(1, math.ceil(len(live) / page_size))
     if "advertisers" in streams:
         total += math.ceil(s.advertisers / 100)
     return total
+
+
+BOOKMARK = (TODAY - timedelta(days=1)).isoformat()  # TikTok's time format sorts the same
+
+
+def saved_state(s: Scenario, streams: list[str]) -> dict[str, Any]:
+    """What yesterday's run left: report days and entity modify_time up to yesterday."""
+    keys = {"ad_performance_daily": ("stat_time_day", BOOKMARK)}
+    moment = f"{BOOKMARK}T00:00:00+00:00"
+    keys.update((stream, ("modify_time", moment)) for stream in ENTITIES[1:] if stream in streams)
+    ids = _advertiser_ids(s)
+    return {
+        "bookmarks": {
+            stream: {
+                "partitions": [
+                    {
+                        "context": {"advertiser_id": advertiser_id},
+                        "replication_key": key,
+                        "replication_key_value": value,
+                    }
+                    for advertiser_id in ids
+                ]
+            }
+            for stream, (key, value) in keys.items()
+        }
+    }
+
+
+def modified(row: dict[str, Any]) -> str:
+    return row.get("modify_time") or row["create_time"]
 
 
 def catalog_for(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:
@@ -210,12 +267,15 @@ def run(s: Scenario) -> dict[str, Any]:
             "api_url": base_url,
             "advertiser_ids": _advertiser_ids(s),
             "start_date": (TODAY - timedelta(days=DAYS - 1)).isoformat(),
+            "attribution_window_days": ATTRIBUTION_DAYS,
             **s.tap_settings,
         }
         with tempfile.TemporaryDirectory() as tmp:
             tmp_path = Path(tmp)
             (tmp_path / "config.json").write_text(json.dumps(config))
             (tmp_path / "catalog.json").write_text(json.dumps(catalog_for(config, streams)))
+            state = saved_state(s, streams) if s.incremental else {}
+            (tmp_path / "state.json").write_text(json.dumps(state))
             output = tmp_path / "out.jsonl"
             if not s.qps:  # warm the emulator's answers so the timed run measures the tap
                 subprocess.run(
@@ -241,6 +301,8 @@ def run(s: Scenario) -> dict[str, Any]:
                         str(tmp_path / "config.json"),
                         "--catalog",
                         str(tmp_path / "catalog.json"),
+                        "--state",
+                        str(tmp_path / "state.json"),
                     ],
                     stdout=sink,
                     stderr=subprocess.DEVNULL,
@@ -253,7 +315,10 @@ def run(s: Scenario) -> dict[str, Any]:
                 base_url.replace("/open_api/v1.3", "/__emulator/requests"), timeout=30
             ).json()
             records = sum(1 for line in output.open("rb") if line.startswith(b'{"type":"RECORD"'))
-            floor = floor_records_per_second(output) if s.name != "network" else None
+            floor = floor_records_per_second(output) if not s.qps else None
+            state_bytes = sum(
+                len(line) for line in output.open("rb") if line.startswith(b'{"type":"STATE"')
+            )
     finally:
         emulator.terminate()
         emulator.wait()
@@ -271,6 +336,7 @@ def run(s: Scenario) -> dict[str, Any]:
         "min_requests": minimum,
         "requests_ratio": round(len(log) / minimum, 3),
         "refused_40100": sum(1 for r in log if r.get("code") == 40100),
+        "state_mb": round(state_bytes / 2**20, 1),
     }
     if floor:
         result["floor_records_per_s"] = round(floor)
@@ -315,7 +381,7 @@ def main(names: list[str]) -> None:
         names = [name for name in names if name not in SLOW_SCENARIOS]
         if not names:
             return
-    results = [run(SCENARIOS[name]) for name in names or list(SCENARIOS)]
+    results = [run(SCENARIOS[name]) for name in names or QUICK]
     columns = [
         "scenario",
         "records",

@@ -20,6 +20,7 @@ from tap_tiktok_ads.dates import lookup_timezone, today_in
 from tap_tiktok_ads.errors import ConfigError
 from tap_tiktok_ads.sequences import batches
 from tap_tiktok_ads.settings import Settings
+from tap_tiktok_ads.sharding import sharded
 from tap_tiktok_ads.streams.business_centers import business_center_advertiser_ids
 
 INFO_PATH = "/advertiser/info/"
@@ -47,7 +48,7 @@ class Advertisers:
         """Resolve the advertisers now, if not done yet: fails on a bad token or setting."""
         _ = self.info
 
-    @cached_property
+    @sharded
     def requested_ids(self) -> tuple[str, ...]:
         """The configured (or authorized) advertisers, plus the Business Centers' ones."""
         from_bcs = business_center_advertiser_ids(self.client, self.settings.business_center_ids)

@@ -35,6 +35,7 @@ from tap_tiktok_ads.client import (
 )
 from tap_tiktok_ads.dates import PERIODS, WEEK_DAYS, DateSelection
 from tap_tiktok_ads.errors import ConfigError
+from tap_tiktok_ads.sharding import Shard, parse_shard
 
 MAX_PAGE_SIZE = 1000
 # TikTok advises at most 100 metrics per report query; every metric at once overflows URLs.
@@ -79,6 +80,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "Also sync the ad accounts of these Business Centers: a list of ids, one "
             'comma-separated string, or "all" for every Business Center the token can see.'
+        ),
+    ),
+    th.Property(
+        "advertiser_shard",
+        th.StringType,
+        title="Advertiser shard",
+        description=(
+            'Sync only shard "i/N" (1-based) of the advertisers, for N parallel runs each with '
+            "its own state; an advertiser's shard is a stable hash of its id."
         ),
     ),
     th.Property("app_id", th.StringType, title="App ID", description="TikTok developer app id."),
@@ -350,6 +360,7 @@ class Settings:
     max_timeouts_per_window: int
     app_id: str | None = None
     business_center_ids: tuple[str, ...] | str = ()  # or "all"
+    advertiser_shard: Shard | None = None
     secret: str | None = field(default=None, repr=False)
     include_deleted: bool = False
     skip_unauthorized_advertisers: bool = False
@@ -375,6 +386,7 @@ class Settings:
             dates=_dates(config),
             app_id=_optional_str(config.get("app_id")),
             business_center_ids=parse_business_center_ids(config.get("business_center_ids")),
+            advertiser_shard=parse_shard(config.get("advertiser_shard")),
             secret=_credential(secret, "secret") if secret and secret.strip() else None,
             include_deleted=bool(config.get("include_deleted", False)),
             skip_unauthorized_advertisers=bool(config.get("skip_unauthorized_advertisers")),
