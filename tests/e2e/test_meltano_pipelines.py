@@ -333,7 +333,7 @@ def test_fault_soak_into_postgres_matches_a_clean_load(postgres: Postgres, tmp_p
         assert snapshot(postgres, "soak_faulty", table) == snapshot(postgres, "soak_clean", table)
         duplicates = postgres.scalar(
             f'SELECT count(*) - count(DISTINCT (advertiser_id, "{LEVEL_ID_DIMENSION[level]}", '
-            f'stat_time_day)) FROM "soak_faulty"."{table}"'
+            f'stat_time_day, is_top_view)) FROM "soak_faulty"."{table}"'
         )
         assert duplicates == "0"
     for table in ("campaigns", "ads", "campaign_audience_age_gender_daily"):

@@ -20,7 +20,8 @@ import pytest
 
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.sharding import Shard
-from tests.e2e.conftest import MELTANO, ROOT, Postgres, meltano_env
+from tests.conftest import PINNED_CLOCK_SKEW_HOURS
+from tests.e2e.conftest import MELTANO, ROOT, Postgres, meltano_env, private_system_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("meltano_installed")]
 
@@ -58,6 +59,8 @@ def pipeline_env(emu: Emulator, pg: Postgres, schema: str, system_db: Path) -> d
         TAP_TIKTOK_ADS_START_DATE=FIRST_DAY.isoformat(),
         TAP_TIKTOK_ADS_ATTRIBUTION_WINDOW_DAYS=ATTRIBUTION_DAYS,
         TAP_TIKTOK_ADS_MAX_REQUESTS_PER_SECOND=1000,
+        # The emulator's clock is pinned to another day than this machine's.
+        TAP_TIKTOK_ADS_MAX_CLOCK_SKEW_HOURS=PINNED_CLOCK_SKEW_HOURS,
         TARGET_POSTGRES_HOST="127.0.0.1",
         TARGET_POSTGRES_PORT=pg.port,
         TARGET_POSTGRES_USER="postgres",
@@ -89,10 +92,12 @@ def start(env: dict[str, str], *suffix: str) -> subprocess.Popen:
         Path(env["MELTANO_DATABASE_URI"].removeprefix("sqlite:///")).parent
         / (suffix[-1] if suffix else "unsharded")
     )
+    # Its own system directory too: the shared environment names one for all the jobs.
+    own = {**env, "MELTANO_SYS_DIR_ROOT": str(private_system_dir(project / ".meltano-system"))}
     return subprocess.Popen(
         [MELTANO, "run", *suffix, "tap-tiktok-ads", "target-postgres"],
         cwd=project,
-        env=env,
+        env=own,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
