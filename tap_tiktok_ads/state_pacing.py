@@ -67,7 +67,7 @@ class PacedStateWriter(StateWriter):
     def __init__(self, message_writer: Any) -> None:
         super().__init__(message_writer)
         self._held: dict[str, Any] | None = None
-        self._last_bytes: bytes | None = None
+        self._last_bytes: bytes | str | None = None
         self._next_due = -math.inf  # the first STATE goes out at once
 
     @override
@@ -90,8 +90,9 @@ class PacedStateWriter(StateWriter):
         """
         self._held = None
         message = StateMessage(value=state)
-        # A copy: msgspec's writer encodes into one bytearray that it reuses.
-        encoded = bytes(self._message_writer.format_message(message))
+        encoded = self._message_writer.format_message(message)  # str, or bytes with msgspec
+        if isinstance(encoded, bytearray):  # msgspec's writer reuses one buffer: keep a copy
+            encoded = bytes(encoded)
         # singer-sdk's writer skips an unchanged state too
         if encoded == self._last_bytes and not even_if_unchanged:
             return
