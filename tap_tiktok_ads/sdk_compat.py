@@ -31,8 +31,8 @@ def write_state(stream: Stream) -> None:
     Contract: ``Stream._write_state_message()`` writes the whole tap state through the tap's
     state writer unless ``state_manager.is_flushed`` (no record since the last STATE). Report
     streams move a bookmark when a date window is complete, between two of the SDK's own STATE
-    messages, and say so at once so that a failure later in the run does not read the window
-    again.
+    messages, and offer it at once so that a failure later in the run does not read the window
+    again (:class:`PacedStateTap` writes it, or a later state, within its pause).
     """
     stream._write_state_message()
 
