@@ -19,6 +19,8 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
+from tap_tiktok_ads.state_pacing import PacedStateWriter
+
 #: The key under which singer-sdk keeps a partition's unfinished bookmark.
 PROGRESS_MARKERS_KEY = "progress_markers"
 
@@ -29,8 +31,8 @@ def write_state(stream: Stream) -> None:
     Contract: ``Stream._write_state_message()`` writes the whole tap state through the tap's
     state writer unless ``state_manager.is_flushed`` (no record since the last STATE). Report
     streams move a bookmark when a date window is complete, between two of the SDK's own STATE
-    messages, and say so at once so that a failure later in the run does not read the window
-    again.
+    messages, and offer it at once so that a failure later in the run does not read the window
+    again (:class:`PacedStateTap` writes it, or a later state, within its pause).
     """
     stream._write_state_message()
 
@@ -127,3 +129,30 @@ class StopSignalHook(Tap):
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         self.on_stop_signal(signum, frame)
+
+
+class PacedStateTap(Tap):
+    """A tap whose STATE messages are paced by :class:`PacedStateWriter`.
+
+    Contract: ``Tap.__init__`` sets ``_state_writer`` (the ``state_writer`` every stream's
+    ``_write_state_message`` and ``Tap.sync_all`` write through) to a
+    ``singer_sdk.helpers._state.StateWriter`` of the tap's message writer, and nothing writes a
+    STATE before ``sync_all``. The STATE held back last is written when ``sync_all`` ends,
+    whether the sync succeeded or failed, so the last STATE of a run is never lost.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._state_writer = PacedStateWriter(self.message_writer)
+
+    @override
+    def sync_all(self) -> None:
+        try:
+            super().sync_all()
+        finally:
+            self.paced_state_writer.flush()
+
+    @property
+    def paced_state_writer(self) -> PacedStateWriter:
+        assert isinstance(self._state_writer, PacedStateWriter)
+        return self._state_writer

@@ -17,7 +17,6 @@ from typing import Any, NoReturn
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
-from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_tiktok_ads import DISTRIBUTION
@@ -32,7 +31,7 @@ from tap_tiktok_ads.reports.definitions import (
     deprecated_service_type_warning,
     predefined_reports,
 )
-from tap_tiktok_ads.sdk_compat import StopSignalHook
+from tap_tiktok_ads.sdk_compat import PacedStateTap, StopSignalHook
 from tap_tiktok_ads.settings import (
     Settings,
     config_errors,
@@ -66,7 +65,7 @@ ENTITY_STREAMS: tuple[type[TikTokStream], ...] = (
 )
 
 
-class TapTikTokAds(StopSignalHook, Tap):
+class TapTikTokAds(PacedStateTap, StopSignalHook, Tap):
     """Singer tap for TikTok Ads (Business API v1.3)."""
 
     name = "tap-tiktok-ads"
@@ -170,7 +169,7 @@ class TapTikTokAds(StopSignalHook, Tap):
         try:
             on_signal(signum, frame)
         except Interrupted:  # raised where the main thread is, never while writing a message
-            self.message_writer.write_message(StateMessage(value=self.state))
+            self.paced_state_writer.write_now(self.state, even_if_unchanged=True)
             raise
 
     @classmethod

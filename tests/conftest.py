@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tap_tiktok_ads.emulator import Emulator
+from tap_tiktok_ads.state_pacing import EVERY_STATE, PacedStateWriter
 from tap_tiktok_ads.tap import TapTikTokAds
 
 # Hypothesis judges examples, never their speed: on a busy machine (CI, or eight jobs on two
@@ -41,6 +42,14 @@ TEST_SECRETS = (
     "tok-9f8e7d6c5b4a-secret",
     "app-1a2b3c4d5e6f-secret",
 )
+
+
+@pytest.fixture(autouse=True)
+def every_state_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process syncs write every STATE the streams offer, as fast or slow as the machine is:
+    time-paced STATE messages would make a test's STATE count depend on its speed. Tests of the
+    pacing set their own; subprocess runs (kill, signals) keep the shipped default."""
+    monkeypatch.setattr(PacedStateWriter, "pacing", EVERY_STATE)
 
 
 @pytest.fixture(autouse=True)

@@ -25,11 +25,13 @@ from singer_sdk.helpers.types import Context
 from tap_tiktok_ads.sdk_compat import (
     BookmarksSetByStream,
     BookmarkValueHook,
+    PacedStateTap,
     PreparedRecordMessages,
     StopSignalHook,
     set_bookmark,
     write_state,
 )
+from tap_tiktok_ads.state_pacing import EVERY_STATE, FIRST_AND_LAST, PacedStateWriter
 
 SCHEMA = th.PropertiesList(
     th.Property("id", th.IntegerType),
@@ -59,10 +61,11 @@ def sync(
     *stream_classes: type[Stream],
     catalog: dict[str, Any] | None = None,
     out: io.StringIO | None = None,
+    tap_base: type[Tap] = Tap,
 ) -> list[dict]:
     """The messages a tap of ``stream_classes`` prints in one sync (also left in ``out``)."""
 
-    class MiniTap(Tap):
+    class MiniTap(tap_base):  # type: ignore[valid-type,misc]
         name = "tap-mini"
         config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
 
@@ -234,3 +237,24 @@ def test_the_stop_signal_handler_is_the_hook() -> None:
         for stop_signal, handler in before.items():
             signal.signal(stop_signal, handler)
     assert stops == [signal.SIGTERM, signal.SIGINT]
+
+
+def test_every_state_goes_through_the_state_writer_the_paced_tap_installs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class WindowStream(BookmarksSetByStream, DayStream):
+        def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+            for day, row in enumerate(ROWS, start=3):
+                yield dict(row)
+                set_bookmark(self.get_context_state(context), "day", f"2026-01-0{day}")
+                write_state(self)
+
+    def states(messages: list[dict]) -> list[dict]:
+        return [m["value"] for m in messages if m["type"] == "STATE"]
+
+    unpaced = states(sync(WindowStream))
+    assert len(unpaced) == len(ROWS) + 1  # one per window, and the SDK's at the end
+    monkeypatch.setattr(PacedStateWriter, "pacing", EVERY_STATE)
+    assert states(sync(WindowStream, tap_base=PacedStateTap)) == unpaced
+    monkeypatch.setattr(PacedStateWriter, "pacing", FIRST_AND_LAST)
+    assert states(sync(WindowStream, tap_base=PacedStateTap)) == [unpaced[0], unpaced[-1]]
