@@ -1,7 +1,8 @@
 """HTTP client for the TikTok Business API v1.3: envelope, errors, retries, rate limit, paging.
 
 TikTok answers HTTP 200 for almost everything and reports failures in the body's ``code``, so
-the envelope is checked on every response and each code is classified as retriable or fatal.
+the envelope is checked on every response and each code is acted on as the table in
+error_codes.py says (retry, slow down, halve the window, or refuse).
 One client is shared by every stream of a run: it owns the connection pool and the rate limiter.
 """
 
