@@ -15,9 +15,10 @@ from datetime import tzinfo
 from functools import cached_property
 from typing import Any
 
-from tap_tiktok_ads.client import FatalAPIError, TikTokClient
+from tap_tiktok_ads.client import TikTokClient
 from tap_tiktok_ads.dates import lookup_timezone, today_in
-from tap_tiktok_ads.errors import ConfigError
+from tap_tiktok_ads.error_codes import Skip, skippable
+from tap_tiktok_ads.errors import ConfigError, RefusedAPIError
 from tap_tiktok_ads.sequences import batches
 from tap_tiktok_ads.settings import Settings
 from tap_tiktok_ads.sharding import sharded
@@ -26,7 +27,7 @@ from tap_tiktok_ads.streams.business_centers import business_center_advertiser_i
 INFO_PATH = "/advertiser/info/"
 MAX_IDS_PER_CALL = 100  # TikTok's cap on ``advertiser_ids`` of /advertiser/info/
 INFO_FIELDS = ("advertiser_id", "name", "timezone", "display_timezone", "currency")
-UNREADABLE_CODES = frozenset({40001, 40300, 40301})
+UNREADABLE_CODES = skippable(Skip.UNREADABLE_ADVERTISER)
 # Ids named in a message; more are counted, not listed.
 MAX_LISTED_IDS = 10
 
@@ -134,7 +135,7 @@ class Advertisers:
             data = self.client.get(
                 INFO_PATH, {"advertiser_ids": list(ids), "fields": list(INFO_FIELDS)}
             )
-        except FatalAPIError as error:
+        except RefusedAPIError as error:
             if error.code not in UNREADABLE_CODES:
                 raise
             if len(ids) == 1:

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from tap_tiktok_ads.client import PRODUCTION_API_URL, FatalAPIError, TikTokClient
-from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
+from tap_tiktok_ads.client import PRODUCTION_API_URL, TikTokClient
+from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, RefusedAPIError, TapTikTokAdsError
 from tap_tiktok_ads.redaction import redact, redacted_traceback, register_secrets
 from tap_tiktok_ads.settings import resolve_api_url
 
@@ -95,7 +95,7 @@ def exchange_code(app_id: str, secret: str, auth_code: str, api_url: str) -> Gra
     data = client.post(EXCHANGE_PATH, {"app_id": app_id, "secret": secret, "auth_code": auth_code})
     token = data.get("access_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token.strip():
-        raise FatalAPIError(
+        raise RefusedAPIError(
             "the answer holds no access_token (the auth code is spent: authorize again)",
             endpoint=EXCHANGE_PATH,
         )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
+from tap_tiktok_ads.dates import DAY_LENGTH, day_part
 from tap_tiktok_ads.errors import ConfigError
 
 # TikTok's ads platform started in 2016: an older bookmark is a typo, and walking back from
@@ -34,10 +35,10 @@ def report_day(value: Any, stream: str, advertiser_id: str) -> date | None:
         return None
     text = value.strip() if isinstance(value, str) else None
     day: date | None = None
-    if text and len(text) >= 10:
+    if text and len(text) >= DAY_LENGTH:
         try:
-            day = date.fromisoformat(text[:10])
-            if len(text) > 10:  # the rest must make it a valid date-time
+            day = date.fromisoformat(day_part(text))
+            if len(text) > DAY_LENGTH:  # the rest must make it a valid date-time
                 datetime.fromisoformat(_z_to_offset(text))
         except ValueError:
             day = None

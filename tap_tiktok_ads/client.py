@@ -1,7 +1,8 @@
 """HTTP client for the TikTok Business API v1.3: envelope, errors, retries, rate limit, paging.
 
 TikTok answers HTTP 200 for almost everything and reports failures in the body's ``code``, so
-the envelope is checked on every response and each code is classified as retriable or fatal.
+the envelope is checked on every response and each code is acted on as the table in
+error_codes.py says (retry, slow down, halve the window, or refuse).
 One client is shared by every stream of a run: it owns the connection pool and the rate limiter.
 """
 
@@ -28,17 +29,21 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from tap_tiktok_ads.body import BodyTooLarge, DeadlineExceeded, read_body
-from tap_tiktok_ads.errors import TapTikTokAdsError
+from tap_tiktok_ads.errors import (
+    AdsCappedError,
+    MalformedAnswerError,
+    RateLimitedError,
+    RefusedAPIError,
+    RequestTimeoutError,
+    TikTokAPIError,
+    TransientAPIError,
+    error_for_code,
+)
 from tap_tiktok_ads.redaction import redact, register_secrets
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
 
-# Codes TikTok documents as "too many requests" in one form or another.
-RATE_LIMIT_CODES = frozenset({40100, 40132, 40133, 40016, 61000})
-# Transient server-side or task states that a later identical request may pass.
-TRANSIENT_CODES = frozenset({40200, 40201, 40202, 40700, 50000, 50002, 60001})
-QUERY_TOO_LARGE_CODE = 40067
 # Sent by /report/integrated/get/ when it answered for the newest 20,000 ads only.
 ADS_THROTTLE_HEADER = "X-Tt-Ads-Throttle"
 DEFAULT_PAGING_RESTARTS = 5
@@ -51,108 +56,14 @@ DEFAULT_MAX_RESPONSE_MB = 128
 # it claims: 10,000 pages of 1,000 rows is far beyond any one report window TikTok answers.
 MAX_PAGES = 10_000
 
-# Which setting a user should look at for a fatal code.
-SETTING_FOR_CODE = {
-    40102: "access_token",
-    40104: "access_token",
-    40105: "access_token",
-    40106: "access_token",
-    40001: "advertiser_ids",
-    40300: "advertiser_ids",
-    40301: "advertiser_ids",
-    40101: "app_id / secret",
-    40113: "app_id / secret",
-    40110: "auth_code",
-}
-
 log = logging.getLogger("tap_tiktok_ads.client")
 # msgspec decodes report pages several times faster than the json module requests uses.
 _decode_json = msgspec.json.Decoder().decode
 
 
-def is_retriable_code(code: int) -> bool:
-    """True for the envelope codes that a later, identical request may pass."""
-    return (
-        code in RATE_LIMIT_CODES
-        or code in TRANSIENT_CODES
-        or 51000 <= code <= 51099
-        or 52000 <= code <= 52999
-    )
-
-
 def local_now() -> datetime:
     """This machine's clock, in UTC."""
     return datetime.now(timezone.utc)
-
-
-class TikTokAPIError(TapTikTokAdsError):
-    """A request that TikTok (or the network) refused, described for a person."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        endpoint: str,
-        code: int | None = None,
-        request_id: str | None = None,
-        advertiser_id: str | None = None,
-        http_status: int | None = None,
-        setting: str | None = None,
-    ) -> None:
-        self.message = message
-        self.endpoint = endpoint
-        self.code = code
-        self.request_id = request_id
-        self.advertiser_id = advertiser_id
-        self.http_status = http_status
-        self.setting = setting if setting is not None else SETTING_FOR_CODE.get(code or 0)
-        self.context: list[str] = []
-        super().__init__(self.describe())
-
-    def add_context(self, text: str) -> TikTokAPIError:
-        """Name more of where it happened (stream, date window) in the message."""
-        self.context.insert(0, text)  # outer callers add the wider context last
-        self.args = (self.describe(),)
-        return self
-
-    def describe(self) -> str:
-        where = [*self.context, self.endpoint]
-        if self.advertiser_id:
-            where.append(f"advertiser {self.advertiser_id}")
-        if self.request_id:
-            where.append(f"request_id {self.request_id}")
-        what = f"TikTok error {self.code}" if self.code is not None else "Request failed"
-        text = f"{what} on {', '.join(where)}: {self.message}"
-        if self.setting:
-            text += f" (check the `{self.setting}` setting)"
-        return text
-
-
-class RetriableAPIError(TikTokAPIError):
-    """Transient: TikTok or the network may answer the same request later."""
-
-
-class RateLimitedError(RetriableAPIError):
-    """TikTok said the app or advertiser made too many requests."""
-
-
-class RequestTimeoutError(RetriableAPIError):
-    """No answer within ``request_timeout``; TikTok penalises retrying such requests unchanged."""
-
-    #: How many requests timed out before this error was raised (retries included).
-    timed_out_requests = 1
-
-
-class FatalAPIError(TikTokAPIError):
-    """Retrying cannot help: bad token, missing permission, invalid parameters..."""
-
-
-class QueryTooLargeError(FatalAPIError):
-    """Code 40067: the caller should ask for a smaller date window."""
-
-
-class MalformedAnswerError(FatalAPIError):
-    """TikTok answered code 0 with a body of the wrong shape (a list for an object, ...)."""
 
 
 class MalformedRow(ValueError):
@@ -166,14 +77,6 @@ class Answer:
 
     data: dict[str, Any]
     request_id: str | None
-
-
-class AdsCappedError(TikTokAPIError):
-    """TikTok answered for the newest 20,000 ads only (``X-Tt-Ads-Throttle``).
-
-    Raised instead of handing out the truncated page, so no caller can drop rows unknowingly;
-    the caller asks again in narrower slices (campaign or ad group id filters).
-    """
 
 
 class _PagingShifted(Exception):
@@ -292,13 +195,13 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
     return encoded
 
 
-def redirect_refused(response: requests.Response, context: dict[str, Any]) -> FatalAPIError:
+def redirect_refused(response: requests.Response, context: dict[str, Any]) -> RefusedAPIError:
     """A redirect is never followed: the request carries the token or the app secret."""
     target = urljoin(response.url, response.headers.get("Location", ""))
     parts = urlsplit(target)
     host = parts.netloc.rpartition("@")[2]  # never show user-info
     shown = redact(f"{parts.scheme}://{host}{parts.path}")
-    return FatalAPIError(
+    return RefusedAPIError(
         f"HTTP {response.status_code} redirect to {shown} refused (redirects are not followed, "
         "so credentials never leave for another address; point api_url at the final URL)",
         http_status=response.status_code,
@@ -424,7 +327,7 @@ class TikTokClient:
                 return
             except _PagingShifted as shift:
                 if key is None or attempt == self.max_paging_restarts:
-                    raise RetriableAPIError(
+                    raise TransientAPIError(
                         f"paging kept changing while reading ({shift}); "
                         f"{attempt} restart(s) from page 1",
                         endpoint=path,
@@ -590,7 +493,7 @@ class TikTokClient:
 
         retrying = backoff.on_exception(
             self._wait_generator,
-            RetriableAPIError,
+            TransientAPIError,
             max_tries=self.max_tries,
             giveup=give_up,
             jitter=None,  # the generator adds full jitter itself, bounded by backoff_max_seconds
@@ -648,7 +551,7 @@ class TikTokClient:
             ) from exc
         except requests.RequestException as exc:
             # The exception text holds the URL, which may carry `secret`: keep only its type.
-            raise RetriableAPIError(f"connection failed ({type(exc).__name__})", **context) from exc
+            raise TransientAPIError(f"connection failed ({type(exc).__name__})", **context) from exc
         if response.is_redirect:
             response.close()
             raise redirect_refused(response, context)
@@ -661,15 +564,15 @@ class TikTokClient:
         self._note_server_time(response)
         status = response.status_code
         if status == 429 or status >= 500:
-            raise RetriableAPIError(f"HTTP {status}", http_status=status, **context)
+            raise TransientAPIError(f"HTTP {status}", http_status=status, **context)
         if status != 200:
-            raise FatalAPIError(f"HTTP {status}", http_status=status, **context)
+            raise RefusedAPIError(f"HTTP {status}", http_status=status, **context)
         try:
             body = _decode_json(self._read_body(response, context, deadline))
         except msgspec.DecodeError as exc:
-            raise RetriableAPIError("response body is not valid JSON", **context) from exc
+            raise TransientAPIError("response body is not valid JSON", **context) from exc
         if not isinstance(body, dict) or "code" not in body:
-            raise RetriableAPIError("response is not a TikTok envelope", **context)
+            raise TransientAPIError("response is not a TikTok envelope", **context)
         request_id = body.get("request_id")
         request_id = None if request_id is None else self.redact(str(request_id)[:100])
         code = body["code"]
@@ -710,7 +613,7 @@ class TikTokClient:
                 **context,
             ) from None
         except BodyTooLarge:
-            raise FatalAPIError(
+            raise RefusedAPIError(
                 f"the answer is larger than {self.max_response_mb} MB once decoded",
                 setting="max_response_mb",
                 **context,
@@ -720,7 +623,7 @@ class TikTokClient:
                 f"no answer within {self.request_timeout}s", **context
             ) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise RetriableAPIError(
+            raise TransientAPIError(
                 f"the answer was cut short ({type(exc).__name__})", **context
             ) from exc
 
@@ -761,15 +664,8 @@ class TikTokClient:
     ) -> TikTokAPIError:
         request_id = body.get("request_id")
         details = {
-            "code": code,
             "request_id": None if request_id is None else self.redact(str(request_id)[:100]),
             **context,
         }
         message = self.redact(str(body.get("message") or "no message"))
-        if code in RATE_LIMIT_CODES:
-            return RateLimitedError(message, **details)
-        if is_retriable_code(code):
-            return RetriableAPIError(message, **details)
-        if code == QUERY_TOO_LARGE_CODE:
-            return QueryTooLargeError(message, **details)
-        return FatalAPIError(message, **details)
+        return error_for_code(code, message, **details)

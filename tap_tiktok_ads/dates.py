@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from tap_tiktok_ads.errors import ConfigError
+from tap_tiktok_ads.placeholders import MISSING
 
 WEEK_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LAST_N_DAYS = {"last_7_days": 7, "last_14_days": 14, "last_30_days": 30, "last_90_days": 90}
@@ -57,12 +58,13 @@ MAX_DAYS_BACK = 3650
 EARLIEST_ZONE = timezone(timedelta(hours=14))
 MAX_UTC_OFFSET = timedelta(hours=14)
 
+# Characters in YYYY-MM-DD.
+DAY_LENGTH = 10
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 RFC3339_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 TIKTOK_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
 TIKTOK_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00:00)?")
 OFFSET_ZONE = re.compile(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
-BLANKS = (None, "", "-")
 
 
 @dataclass(frozen=True)
@@ -400,6 +402,11 @@ def today_in(tz: tzinfo | str, now: datetime | None = None) -> date:
 # -- TikTok's formats ------------------------------------------------------------------------
 
 
+def day_part(value: Any) -> str:
+    """The ``YYYY-MM-DD`` that starts a day or date-time (``2024-03-10 00:00:00``), unchecked."""
+    return str(value)[:DAY_LENGTH]
+
+
 def tiktok_day_to_iso(value: str) -> str:
     """``2024-03-10 00:00:00`` (``stat_time_day``) -> ``2024-03-10``; ValueError otherwise."""
     match = TIKTOK_DAY.fullmatch(str(value).strip())
@@ -440,7 +447,7 @@ def tiktok_utc_to_rfc3339(value: Any) -> str | None:
     give None; so does an unreadable value, as these fields are nullable and one odd
     timestamp should not stop a sync.
     """
-    if value in BLANKS:
+    if value in MISSING:
         return None
     try:
         moment = datetime.fromisoformat(_z_to_offset(str(value).strip()))
@@ -456,7 +463,7 @@ def epoch_to_rfc3339(value: int | float | str | None) -> str | None:
 
     A non-numeric string goes through :func:`tiktok_utc_to_rfc3339`.
     """
-    if value in BLANKS or isinstance(value, bool):
+    if value in MISSING or isinstance(value, bool):
         return None
     try:
         seconds = float(value)  # type: ignore[arg-type]

@@ -11,15 +11,13 @@ import pytest
 import requests
 import responses
 
-from tap_tiktok_ads.client import (
-    FatalAPIError,
+from tap_tiktok_ads.client import RateLimiter, TikTokClient, encode_params
+from tap_tiktok_ads.error_codes import is_retriable_code
+from tap_tiktok_ads.errors import (
     QueryTooLargeError,
-    RateLimiter,
+    RefusedAPIError,
     RequestTimeoutError,
-    RetriableAPIError,
-    TikTokClient,
-    encode_params,
-    is_retriable_code,
+    TransientAPIError,
 )
 
 API = "https://business-api.tiktok.com/open_api/v1.3"
@@ -140,7 +138,7 @@ def test_connection_error_is_retried(client: TikTokClient) -> None:
 @responses.activate
 def test_retries_are_bounded(client: TikTokClient) -> None:
     responses.get(f"{API}/ad/get/", json=envelope(50000))
-    with pytest.raises(RetriableAPIError) as caught:
+    with pytest.raises(TransientAPIError) as caught:
         client.get("/ad/get/", advertiser_id="123")
     assert len(responses.calls) == client.max_tries
     assert "50000" in str(caught.value)
@@ -155,7 +153,7 @@ def test_invalid_token_fails_fast_naming_the_setting(client: TikTokClient) -> No
         f"{API}/advertiser/info/",
         json=envelope(40105, message="The access token is invalid."),
     )
-    with pytest.raises(FatalAPIError) as caught:
+    with pytest.raises(RefusedAPIError) as caught:
         client.get("/advertiser/info/")
     assert len(responses.calls) == 1
     message = str(caught.value)
@@ -176,7 +174,7 @@ def test_query_too_large_has_its_own_error(client: TikTokClient) -> None:
 @responses.activate
 def test_permission_error_names_advertiser_ids(client: TikTokClient) -> None:
     responses.get(f"{API}/campaign/get/", json=envelope(40001, message="No permission"))
-    with pytest.raises(FatalAPIError, match="advertiser_ids"):
+    with pytest.raises(RefusedAPIError, match="advertiser_ids"):
         client.get("/campaign/get/", advertiser_id="42")
 
 
@@ -186,7 +184,7 @@ def test_secrets_never_appear_in_errors(client: TikTokClient) -> None:
         f"{API}/oauth2/advertiser/get/",
         json=envelope(40113, message=f"app secret {SECRET} does not match token {TOKEN}"),
     )
-    with pytest.raises(FatalAPIError) as caught:
+    with pytest.raises(RefusedAPIError) as caught:
         client.get("/oauth2/advertiser/get/", {"app_id": "1", "secret": SECRET})
     assert SECRET not in str(caught.value)
     assert TOKEN not in str(caught.value)
@@ -198,7 +196,7 @@ def test_connection_error_text_does_not_leak_the_query(client: TikTokClient) -> 
         f"{API}/oauth2/advertiser/get/",
         body=requests.ConnectionError(f"failed for url ...?secret={SECRET}"),
     )
-    with pytest.raises(RetriableAPIError) as caught:
+    with pytest.raises(TransientAPIError) as caught:
         client.get("/oauth2/advertiser/get/", {"secret": SECRET})
     assert SECRET not in str(caught.value)
 
@@ -305,7 +303,7 @@ def test_a_changing_total_restarts_and_keeps_each_row_once(client: TikTokClient)
 def test_paging_that_never_settles_fails_clearly(client: TikTokClient) -> None:
     callback, _ = paged({1: ([{"id": "a"}], 2)})  # promises 2 rows on page 1, sends 1, forever
     responses.add_callback(responses.GET, f"{API}/ad/get/", callback=callback)
-    with pytest.raises(RetriableAPIError, match="paging kept changing"):
+    with pytest.raises(TransientAPIError, match="paging kept changing"):
         list(client.get_pages("/ad/get/", {}, page_size=2, key=lambda r: r["id"]))
 
 

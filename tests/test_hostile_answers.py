@@ -20,14 +20,14 @@ from typing import Any
 
 import pytest
 
-from tap_tiktok_ads.client import (
-    FatalAPIError,
-    MalformedAnswerError,
-    RequestTimeoutError,
-    RetriableAPIError,
-    TikTokClient,
-)
+from tap_tiktok_ads.client import TikTokClient
 from tap_tiktok_ads.emulator import Emulator, Faults
+from tap_tiktok_ads.errors import (
+    MalformedAnswerError,
+    RefusedAPIError,
+    RequestTimeoutError,
+    TransientAPIError,
+)
 from tap_tiktok_ads.tap import TapTikTokAds
 from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, is_default_pass, tap_config
 from tests.hostile_server import HostileServer, Reply, page_number
@@ -352,7 +352,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it() -> None:
     bomb = Reply.gzipped(b'{"code": 0, "data": {}' + padding + b"}")
     with HostileServer(lambda path, params: bomb) as server:
         client = client_for(server, max_response_mb=2)
-        with pytest.raises(FatalAPIError) as caught:
+        with pytest.raises(RefusedAPIError) as caught:
             client.get("/user/info/")
     assert "larger than 2 MB once decoded" in str(caught.value)
     assert "max_response_mb" in str(caught.value)
@@ -363,7 +363,7 @@ def test_a_huge_plain_body_is_refused() -> None:
     huge = Reply(b'{"code": 0, "data": {"x": "' + b"y" * (5 << 20) + b'"}}')
     with HostileServer(lambda path, params: huge) as server:
         client = client_for(server, max_response_mb=1)
-        with pytest.raises(FatalAPIError, match="larger than 1 MB"):
+        with pytest.raises(RefusedAPIError, match="larger than 1 MB"):
             client.get("/user/info/")
 
 
@@ -419,7 +419,7 @@ def test_paging_restarts_follow_max_paging_restarts() -> None:
         assert run.records[STREAM]
         emu.fail_next(REPORT_PATH, "empty_page", times=4)
         run, error = sync({**config, "max_paging_restarts": 3}, catalog)
-    assert isinstance(error, RetriableAPIError)
+    assert isinstance(error, TransientAPIError)
     assert "max_paging_restarts" in str(error)
     assert not bookmarks(run)
 

@@ -27,8 +27,9 @@ from singer_sdk.logging import ConsoleFormatter, StructuredFormatter
 
 from tap_tiktok_ads import auth as auth_module
 from tap_tiktok_ads.auth import exchange_code
-from tap_tiktok_ads.client import FatalAPIError, TikTokClient
+from tap_tiktok_ads.client import TikTokClient
 from tap_tiktok_ads.emulator import Emulator
+from tap_tiktok_ads.errors import RefusedAPIError
 from tap_tiktok_ads.redaction import register_secrets
 from tests.conftest import EMULATOR_TODAY, TEST_SECRETS
 
@@ -109,7 +110,7 @@ def test_a_redirect_to_another_host_is_refused_without_sending_the_token(
 ) -> None:
     with Recorder("127.0.0.1", redirecting_to(elsewhere, status)) as api:
         client = TikTokClient(access_token=TOKEN, api_url=f"{api.url}/open_api/v1.3")
-        with pytest.raises(FatalAPIError) as caught:
+        with pytest.raises(RefusedAPIError) as caught:
             client.get("/campaign/get/", {"advertiser_id": "1"})
     assert elsewhere.received == []
     assert len(api.received) == 1  # refused at once, not retried
@@ -122,7 +123,7 @@ def test_a_redirect_to_another_host_is_refused_without_sending_the_token(
 def test_the_oauth_exchange_does_not_resend_the_secret_on_a_307(elsewhere: Recorder) -> None:
     with (
         Recorder("127.0.0.1", redirecting_to(elsewhere, 307)) as api,
-        pytest.raises(FatalAPIError) as caught,
+        pytest.raises(RefusedAPIError) as caught,
     ):
         exchange_code("app-1", APP_SECRET, AUTH_CODE, f"{api.url}/open_api/v1.3")
     assert elsewhere.received == []
@@ -139,7 +140,7 @@ def test_a_redirect_location_carrying_a_secret_is_shown_masked(elsewhere: Record
         client = TikTokClient(
             access_token=TOKEN, api_url=f"{api.url}/open_api/v1.3", extra_secrets=(APP_SECRET,)
         )
-        with pytest.raises(FatalAPIError) as caught:
+        with pytest.raises(RefusedAPIError) as caught:
             client.get("/oauth2/advertiser/get/", {"app_id": "1", "secret": APP_SECRET})
     assert TOKEN not in str(caught.value)
     assert APP_SECRET not in str(caught.value)
@@ -163,10 +164,10 @@ def test_a_logged_traceback_is_redacted_for_every_formatter(formatter: logging.F
             try:
                 raise ConnectionError(f"Max retries exceeded with url: /x?secret={APP_SECRET}")
             except ConnectionError as cause:
-                raise FatalAPIError(
+                raise RefusedAPIError(
                     "connection failed", endpoint="/oauth2/advertiser/get/"
                 ) from cause
-        except FatalAPIError as error:
+        except RefusedAPIError as error:
             logger.exception("%s (token %s)", error, APP_SECRET)
     finally:
         logger.removeHandler(handler)

@@ -13,12 +13,12 @@ from datetime import tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tap_tiktok_ads.dates import local_hour_to_rfc3339
+from tap_tiktok_ads.dates import day_part, local_hour_to_rfc3339
+from tap_tiktok_ads.placeholders import MISSING
 from tap_tiktok_ads.reports.catalog import DIMENSIONS, Metric
 from tap_tiktok_ads.reports.definitions import ReportDefinition
 
 Converter = Callable[[Any], Any]
-MISSING = (None, "", "-")
 # Targets store integer metrics as 64-bit integers and number metrics as doubles (or read the
 # JSON as doubles): a value beyond those ranges is written as null, with a warning, rather than
 # as a JSON number that overflows (1e309 reads as infinity, or fails the target's load).
@@ -123,7 +123,7 @@ class RecordBuilder:
 
     def _dimension_converter(self, name: str) -> Converter:
         if name == "stat_time_day":
-            return lambda value: str(value)[:10]
+            return day_part
         if name == "stat_time_hour":
             return lambda value: local_hour_to_rfc3339(str(value), self.timezone)
         return to_string

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_tiktok_ads.client import FatalAPIError
-from tap_tiktok_ads.errors import ConfigError
+from tap_tiktok_ads.errors import ConfigError, RefusedAPIError
 from tap_tiktok_ads.streams.base import EntitySchemaStream
 from tap_tiktok_ads.streams.permissions import PermissionAwareStream
 
@@ -56,7 +55,7 @@ def business_center_advertiser_ids(
             bc_ids = tuple(str(row["bc_info"]["bc_id"]) for row in centers)
         else:
             bc_ids = tuple(business_center_ids)
-    except FatalAPIError as error:
+    except RefusedAPIError as error:
         raise ConfigError(SETTING, f"cannot list Business Centers: {error}") from None
     ids: list[str] = []
     for bc_id in bc_ids:
@@ -75,7 +74,7 @@ def _advertisers_of(client: TikTokClient, bc_id: str) -> list[str]:
             key=lambda row: row.get("asset_id"),
         )
         assets = [row for page in pages for row in page]
-    except FatalAPIError as error:
+    except RefusedAPIError as error:
         raise ConfigError(
             SETTING, f"cannot read the ad accounts of Business Center {bc_id}: {error}"
         ) from None

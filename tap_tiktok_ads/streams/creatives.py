@@ -17,15 +17,16 @@ from typing import Any, ClassVar
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_tiktok_ads.client import FatalAPIError
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
+from tap_tiktok_ads.error_codes import Skip, skippable
+from tap_tiktok_ads.errors import RefusedAPIError
 from tap_tiktok_ads.sequences import batches
 from tap_tiktok_ads.streams.entities import EntityStream, by_buying_type, to_record
 from tap_tiktok_ads.streams.permissions import PermissionAwareStream
 
 ADS_PATH = "/ad/get/"
 MAX_SEARCH_PAGE_SIZE = 100  # TikTok's cap on both search endpoints
-INVALID_PARAMETER_CODE = 40002
+REJECTED_ID_CODES = skippable(Skip.REJECTED_ID)
 
 
 class CreativeStream(PermissionAwareStream, EntityStream):
@@ -128,8 +129,8 @@ class CreativeStream(PermissionAwareStream, EntityStream):
                 {"advertiser_id": advertiser_id, f"{self.kind}_ids": list(ids)},
                 advertiser_id=advertiser_id,
             )
-        except FatalAPIError as error:
-            if error.code != INVALID_PARAMETER_CODE:
+        except RefusedAPIError as error:
+            if error.code not in REJECTED_ID_CODES:
                 raise
             if len(ids) == 1:
                 return []  # the rejected id: reported by details()

@@ -14,11 +14,11 @@ from typing import Any
 
 from singer_sdk.helpers.types import Context
 
-from tap_tiktok_ads.client import FatalAPIError
-from tap_tiktok_ads.errors import TapTikTokAdsError
+from tap_tiktok_ads.error_codes import Skip, skippable
+from tap_tiktok_ads.errors import RefusedAPIError, TapTikTokAdsError
 from tap_tiktok_ads.streams.base import TikTokStream
 
-PERMISSION_CODE = 40001
+PERMISSION_CODES = skippable(Skip.NO_STREAM_PERMISSION)
 
 
 class PermissionRefusedError(TapTikTokAdsError):
@@ -38,12 +38,12 @@ class PermissionAwareStream(TikTokStream):
         """
         try:
             yield from load()
-        except FatalAPIError as error:
-            if error.code != PERMISSION_CODE:
+        except RefusedAPIError as error:
+            if error.code not in PERMISSION_CODES:
                 raise
             self.refused(error, (context or {}).get("advertiser_id"))
 
-    def refused(self, error: FatalAPIError, advertiser_id: str | None) -> None:
+    def refused(self, error: RefusedAPIError, advertiser_id: str | None) -> None:
         where = f" on advertiser {advertiser_id}" if advertiser_id else ""
         message = (
             f"{self.name}: the token has no permission for GET {error.endpoint}{where} "

@@ -25,17 +25,16 @@ from singer_sdk.singerlib import Catalog, MetadataMapping
 from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import report_day, saved_value
-from tap_tiktok_ads.client import (
+from tap_tiktok_ads.client import Answer, MalformedRow, show
+from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
+from tap_tiktok_ads.error_codes import Skip, skippable
+from tap_tiktok_ads.errors import (
     AdsCappedError,
-    Answer,
-    FatalAPIError,
-    MalformedRow,
     QueryTooLargeError,
+    RefusedAPIError,
     RequestTimeoutError,
     TikTokAPIError,
-    show,
 )
-from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
 from tap_tiktok_ads.reports.catalog import Metric, api_data_level
 from tap_tiktok_ads.reports.definitions import (
     MAX_WINDOW_DAYS,
@@ -72,7 +71,7 @@ from tap_tiktok_ads.streams.report_top_view import (
 )
 
 REPORT_PATH = "/report/integrated/get/"
-INVALID_PARAMETERS_CODE = 40002
+REJECTED_REPORT_CODES = skippable(Skip.REJECTED_REPORT)
 STATUS_FILTER_FIELD = {
     "campaign": "campaign_status",
     "ad_group": "adgroup_status",
@@ -154,8 +153,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             return
         try:
             yield from self._records(context)
-        except FatalAPIError as error:
-            if error.code != INVALID_PARAMETERS_CODE or not self.settings.skip_rejected_reports:
+        except RefusedAPIError as error:
+            if error.code not in REJECTED_REPORT_CODES or not self.settings.skip_rejected_reports:
                 raise error.add_context(f"stream {self.name}") from None
             self.logger.warning(
                 "Skipping %s for advertiser %s: TikTok refused it (%s)",
