@@ -129,7 +129,7 @@ def test_audience_details_are_flattened_with_their_history() -> None:
     assert set(history) == {"action", "action_detail", "editor", "msg", "opt_time"}
 
 
-CAMPAIGN_ROW = {  # the keys of a real v1.3 record (reference §3), as TikTok sends them
+CAMPAIGN_ROW = {  # the keys of a real v1.3 record, as TikTok sends them
     "advertiser_id": "7000000000000000001",
     "campaign_id": "1700000000000000001",
     "campaign_name": "Website Traffic",

@@ -1,4 +1,4 @@
-"""The long tail of v1.3 entity fields (reference §3), filled for every generated row.
+"""The long tail of v1.3 entity fields (as TikTok documents them), filled for every generated row.
 
 Values derive from the entity's own id and objective through ``Pick`` (a seeded hash), not the
 world's random stream, so adding a field here never shifts the ids, times and budgets of a

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-# Envelope codes with TikTok's messages (reference §6).
+# Envelope codes with the messages TikTok's documentation gives for them.
 CODE_MESSAGES = {
     40100: "Requests made too frequently, please try again later.",
     40133: "Advertiser's QPS reaches QPS limit for current path, request is restricted.",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 AUTH_CODE_LIFETIME = timedelta(hours=1)
 MAX_IDS = 100
-# Asked for by name only, and then alone with advertiser_id (reference §2).
+# Asked for by name only, and then TikTok returns it alone with advertiser_id.
 LONE_ADVERTISER_FIELDS = ("company_name_editable",)
 ID_FILTERS = ("campaign_ids", "adgroup_ids", "ad_ids")
 NAME_FILTERS = {"campaigns": "campaign_name", "adgroups": "adgroup_name", "ads": "ad_name"}

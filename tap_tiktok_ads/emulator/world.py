@@ -368,7 +368,7 @@ class World:
         }
         ad.update(ad_details(ad, adgroup, self._pick))
         if smart_plus:
-            del ad["modify_time"]  # Smart+ ads come without it (reference §3)
+            del ad["modify_time"]  # Smart+ ads come without it, as real v1.3 bodies show
         self.ads.append(ad)
 
     def _add_audience(self, advertiser: dict[str, Any], number: int) -> None:

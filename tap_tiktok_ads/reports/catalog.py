@@ -13,14 +13,14 @@ Every metric has a *kind* that fixes its JSON type and how it behaves under aggr
 
 TikTok sends every value as a string ("20.00", "1.18", "-"); the kind decides the converter.
 
-Sources (``/work/shared/reference/tiktok-business-api-v1.3.md`` §5 first, then TikTok's metric
+Sources (TikTok's report documentation for /report/integrated/get/ first, then TikTok's metric
 tables as mirrored by the Go SDK bububa/TikTok ``model/report/metrics.go``):
 
 - AUDIENCE reports refuse reach, frequency, secondary-goal, cash/voucher spend, video, social
-  and app-install metrics (§5 "Unsupported in AUDIENCE"). Metrics of the same families that
-  TikTok has not confirmed for AUDIENCE (SKAN, focused views, other social clicks, VTA/CTA) are
-  offered in BASIC only: a refused metric fails the whole request (40002), a missing one is
-  only absent.
+  and app-install metrics (TikTok's "unsupported in AUDIENCE" list). Metrics of the same
+  families that TikTok has not confirmed for AUDIENCE (SKAN, focused views, other social
+  clicks, VTA/CTA) are offered in BASIC only: a refused metric fails the whole request
+  (40002), a missing one is only absent.
 - ``cash_spend`` / ``voucher_spend`` exist only per advertiser and day; focused-view metrics
   only with an ID dimension and at most ``stat_time_day`` (so not hourly).
 - A ratio is offered exactly where both its parts are.
@@ -109,9 +109,9 @@ ALL_GRANULARITIES = frozenset(GRANULARITIES)
 DAILY = frozenset({"daily"})
 NOT_HOURLY = frozenset({"daily", "lifetime"})
 
-# -- availability rules (reference §5) ---------------------------------------------------------
+# -- availability rules (TikTok's report docs) -----------------------------------------------------
 
-# Refused by AUDIENCE reports (§5, from Airbyte's NOT_AUDIENCE_METRICS).
+# Refused by AUDIENCE reports (TikTok's docs; the same list as Airbyte's NOT_AUDIENCE_METRICS).
 AUDIENCE_REFUSED = (
     "reach",
     "cost_per_1000_reached",

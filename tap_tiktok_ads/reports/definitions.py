@@ -26,7 +26,7 @@ from tap_tiktok_ads.reports.catalog import (
 )
 
 TIME_DIMENSION = {"daily": "stat_time_day", "hourly": "stat_time_hour", "lifetime": None}
-# Largest date span TikTok accepts per request, by granularity (reference §5).
+# Largest date span TikTok accepts per request, by granularity (its report documentation).
 MAX_WINDOW_DAYS = {"daily": 30, "hourly": 1}
 # Longest span TikTok accepts without a time dimension. AUDIENCE reports have no
 # `query_lifetime`, so a lifetime AUDIENCE report covers this many days up to today.
