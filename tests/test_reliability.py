@@ -29,7 +29,14 @@ from tap_tiktok_ads.reports.definitions import predefined_reports
 from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
 from tap_tiktok_ads.settings import Settings
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import (
+    EMULATOR_TODAY,
+    TapRun,
+    catalog_selecting,
+    is_default_pass,
+    run_tap,
+    tap_config,
+)
 
 SOAK_STREAMS: dict[str, list[str] | None] = {
     "advertisers": None,
@@ -195,9 +202,8 @@ def report_windows_once_logged(
         windows = [
             (r["params"]["start_date"], r["params"]["end_date"])
             for r in emu.requests()
-            # TikTok's default pass; the TopView pass (buying_type) comes after it
-            if r["path"] == "/report/integrated/get/"
-            and "buying_type" not in str(r["params"].get("filtering"))
+            # TikTok's default pass; the TopView pass comes after it
+            if r["path"] == "/report/integrated/get/" and is_default_pass(r)
         ]
         if windows.count(window) >= times or time.monotonic() > give_up:
             return windows

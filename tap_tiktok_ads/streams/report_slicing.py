@@ -76,10 +76,6 @@ def with_id_filter(params: dict[str, Any], field: str, ids: Sequence[str]) -> di
     return {**params, "filtering": [*(params.get("filtering") or []), condition]}
 
 
-def batches(items: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def split_in_two(items: Sequence[T]) -> list[Sequence[T]]:
     middle = len(items) // 2
     return [items[:middle], items[middle:]]

@@ -48,12 +48,12 @@ from tap_tiktok_ads.sdk_compat import (
     set_bookmark,
     write_state,
 )
+from tap_tiktok_ads.sequences import batches
 from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
 from tap_tiktok_ads.streams.report_slicing import (
     ADGROUPS_PER_SLICE,
     CAMPAIGNS_PER_SLICE,
     Slice,
-    batches,
     halve_groups,
     join_on_dimensions,
     list_adgroups,

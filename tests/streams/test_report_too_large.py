@@ -10,7 +10,14 @@ import pytest
 
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import TapTikTokAdsError
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import (
+    EMULATOR_TODAY,
+    TapRun,
+    catalog_selecting,
+    is_default_pass,
+    run_tap,
+    tap_config,
+)
 
 REPORT_PATH = "/report/integrated/get/"
 HOURLY = "ad_group_performance_hourly"
@@ -32,7 +39,7 @@ def metric_lists(emu: Emulator) -> list[list[str]]:
     return [
         r["params"]["metrics"]
         for r in emu.requests()
-        if r["path"] == REPORT_PATH and "buying_type" not in str(r["params"].get("filtering"))
+        if r["path"] == REPORT_PATH and is_default_pass(r)
     ]
 
 
