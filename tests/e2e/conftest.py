@@ -79,6 +79,19 @@ class Postgres:
     def scalar(self, sql: str) -> str:
         return self.psql(sql)[0][0]
 
+    def snapshot(self, schema: str, table: str) -> list[list[str]]:
+        """Every row of a table, sorted, without the target's _sdc_ metadata columns."""
+        columns = [
+            row[0]
+            for row in self.psql(
+                "SELECT column_name FROM information_schema.columns "
+                f"WHERE table_schema = '{schema}' AND table_name = '{table}' "
+                "AND column_name NOT LIKE '\\_sdc\\_%' ORDER BY column_name"
+            )
+        ]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        return self.psql(f'SELECT {listed} FROM "{schema}"."{table}" ORDER BY {listed}')
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:

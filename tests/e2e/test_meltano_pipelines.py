@@ -107,19 +107,6 @@ def table_rows(pg: Postgres, schema: str, table: str) -> int:
     return int(pg.scalar(f'SELECT count(*) FROM "{schema}"."{table}"'))
 
 
-def snapshot(pg: Postgres, schema: str, table: str) -> list[list[str]]:
-    columns = [
-        row[0]
-        for row in pg.psql(
-            "SELECT column_name FROM information_schema.columns "
-            f"WHERE table_schema = '{schema}' AND table_name = '{table}' "
-            "AND column_name NOT LIKE '\\_sdc\\_%' ORDER BY column_name"
-        )
-    ]
-    listed = ", ".join(f'"{c}"' for c in columns)
-    return pg.psql(f'SELECT {listed} FROM "{schema}"."{table}" ORDER BY {listed}')
-
-
 def test_full_then_next_day_incremental_into_postgres(postgres: Postgres, tmp_path: Path) -> None:
     schema = "full_sync"
     with Emulator(seed=41, advertisers=2, today=TODAY) as emu:
@@ -235,7 +222,7 @@ def test_interrupted_run_converges_to_the_uninterrupted_tables(
         finish(meltano_run(env))
 
         for table in ("ads", "campaigns", *PERFORMANCE, "ad_audience_country_daily"):
-            assert snapshot(postgres, "resumed", table) == snapshot(postgres, "reference", table)
+            assert postgres.snapshot("resumed", table) == postgres.snapshot("reference", table)
 
 
 @contextlib.contextmanager
@@ -330,11 +317,11 @@ def test_fault_soak_into_postgres_matches_a_clean_load(postgres: Postgres, tmp_p
         assert sum(1 for r in emu.requests() if r.get("fault") or r["code"]) > 10
 
     for table, level in PERFORMANCE.items():
-        assert snapshot(postgres, "soak_faulty", table) == snapshot(postgres, "soak_clean", table)
+        assert postgres.snapshot("soak_faulty", table) == postgres.snapshot("soak_clean", table)
         duplicates = postgres.scalar(
             f'SELECT count(*) - count(DISTINCT (advertiser_id, "{LEVEL_ID_DIMENSION[level]}", '
             f'stat_time_day, is_top_view)) FROM "soak_faulty"."{table}"'
         )
         assert duplicates == "0"
     for table in ("campaigns", "ads", "campaign_audience_age_gender_daily"):
-        assert snapshot(postgres, "soak_faulty", table) == snapshot(postgres, "soak_clean", table)
+        assert postgres.snapshot("soak_faulty", table) == postgres.snapshot("soak_clean", table)

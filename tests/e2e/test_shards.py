@@ -143,24 +143,11 @@ def finish(process: subprocess.Popen) -> None:
     assert process.returncode == 0, "\n".join(errors)[:4000]
 
 
-def snapshot(pg: Postgres, schema: str, table: str) -> list[list[str]]:
-    columns = [
-        row[0]
-        for row in pg.psql(
-            "SELECT column_name FROM information_schema.columns "
-            f"WHERE table_schema = '{schema}' AND table_name = '{table}' "
-            "AND column_name NOT LIKE '\\_sdc\\_%' ORDER BY column_name"
-        )
-    ]
-    listed = ", ".join(f'"{c}"' for c in columns)
-    return pg.psql(f'SELECT {listed} FROM "{schema}"."{table}" ORDER BY {listed}')
-
-
 def assert_same_tables(pg: Postgres) -> None:
     for table in TABLES:
-        sharded = snapshot(pg, "sharded", table)
+        sharded = pg.snapshot("sharded", table)
         assert sharded, table
-        assert sharded == snapshot(pg, "unsharded", table), table
+        assert sharded == pg.snapshot("unsharded", table), table
         keys = ", ".join(f'"{k}"' for k in KEYS[table])
         doubled = pg.scalar(
             f'SELECT count(*) - count(DISTINCT ({keys}, 1)) FROM "sharded"."{table}"'
