@@ -9,17 +9,19 @@ config readers (``_env_var_config``, ``_validate_config`` in tap.py) are the one
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers.types import Context
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_tiktok_ads.state_pacing import PacedStateWriter
+from tap_tiktok_ads.writer import BufferedMsgSpecWriter
 
 #: The key under which singer-sdk keeps a partition's unfinished bookmark.
 PROGRESS_MARKERS_KEY = "progress_markers"
@@ -156,3 +158,45 @@ class PacedStateTap(Tap):
     def paced_state_writer(self) -> PacedStateWriter:
         assert isinstance(self._state_writer, PacedStateWriter)
         return self._state_writer
+
+
+def record_line_writer(stream: Stream) -> Callable[[bytes], None] | None:
+    """A function writing encoded RECORD lines of ``stream`` as the SDK would write its records,
+    or None when the stream's records must go through the SDK one by one.
+
+    Contract: ``Stream._sync_records`` writes each record with ``_write_record_message``, which
+    applies the stream maps (the default: one ``SameRecordTransform`` under the stream's own
+    name, flattening off, returns the record unchanged), writes through the tap's message writer
+    and sets ``state_manager.is_flushed = False``; a dry run (``ABORT_AT_RECORD_COUNT``) counts
+    the records it lets through. Report streams write whole batches of records already encoded
+    (``tap_tiktok_ads.reports.fast_records``), which is only the same output when the maps are
+    the default, no dry-run limit is set, and the tap's writer is this tap's buffered writer.
+    """
+    maps = stream.stream_maps
+    default_map = (
+        len(maps) == 1
+        and type(maps[0]) is SameRecordTransform
+        and maps[0].stream_alias == stream.name
+        and not maps[0].flattening_enabled
+    )
+    writer = stream._tap.message_writer
+    if not default_map or stream.ABORT_AT_RECORD_COUNT is not None:
+        return None
+    if not isinstance(writer, BufferedMsgSpecWriter):
+        return None
+    manager = stream.state_manager
+
+    def write(lines: bytes) -> None:
+        writer.write_record_lines(lines)
+        manager.is_flushed = False
+
+    return write
+
+
+def stream_version(stream: Stream) -> int | None:
+    """The ``version`` RECORD messages of ``stream`` carry (None for most syncs).
+
+    Contract: ``Stream._generate_record_messages`` stamps ``self._stream_version``, set when the
+    sync starts (full-table streams with activate-version messages) and None otherwise.
+    """
+    return stream._stream_version

@@ -46,6 +46,10 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self._buffer.flush()
         sys.stdout.flush()
 
+    def write_record_lines(self, lines: bytes) -> None:
+        """RECORD lines already encoded (the report streams' fast path), buffered like records."""
+        self._out().write(lines)
+
     def write_message(self, message: Message) -> None:
         out = self._out()
         out.write(self.format_message(message))

@@ -1,0 +1,140 @@
+"""RECORD lines of a batch of report rows, typed and encoded by msgspec in a few C calls.
+
+:class:`RecordBuilder` converts each value in Python (about 11 us per row with the default
+metrics) and singer-sdk then writes each record on its own (about as much again). Here a batch
+of rows is typed by ``msgspec.convert`` (lax mode: ``"4486"`` -> 4486, ``"3920.000"`` ->
+Decimal) into one struct per record and encoded as RECORD lines in one call.
+
+The result must equal the general path's, value for value. So this path only takes a batch it
+can type exactly as :class:`RecordBuilder` would; anything else (a metric msgspec cannot type,
+a number beyond the range a target stores, NaN, a list where a number belongs) and the caller
+builds that batch with :class:`RecordBuilder`, which decides what to write and what to warn
+about, as it always has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from operator import attrgetter
+from typing import Annotated, Any
+
+import msgspec
+
+from tap_tiktok_ads.reports.catalog import Metric
+from tap_tiktok_ads.reports.records import MAX_INTEGER, MAX_NUMBER, RecordBuilder
+
+# Integers a target stores; beyond them the general path writes null and warns.
+BoundedInteger = Annotated[int, msgspec.Meta(ge=-MAX_INTEGER, le=MAX_INTEGER)]
+FIELD_TYPES: dict[str, Any] = {
+    "integer": BoundedInteger | None,
+    "number": Decimal | None,
+    "string": str | None,
+}
+_encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+class FastRecords:
+    """Encodes the RECORD lines of one stream's rows for one request shape (its metrics).
+
+    Field order follows :meth:`RecordBuilder.build`: dimensions, metrics, ``advertiser_id``
+    (unless a dimension), then the pass key, so the lines are byte for byte the SDK's.
+    """
+
+    def __init__(
+        self,
+        builder: RecordBuilder,
+        metrics: Sequence[Metric],
+        stream_name: str,
+        pass_key: str,
+        version: int | None,
+    ) -> None:
+        self.builder = builder
+        self.pass_key = pass_key
+        types = {metric.name: FIELD_TYPES[metric.json_type] for metric in metrics}
+        dimensions = [name for name, _ in builder.dimensions]
+        fields: list[tuple[str, Any, None]] = [(name, str | None, None) for name in dimensions]
+        fields += [(name, types[name], None) for name, _ in builder.metrics]
+        if "advertiser_id" not in dimensions:
+            fields.append(("advertiser_id", str, None))
+        fields.append((pass_key, bool, None))
+        self.record_type: Any = msgspec.defstruct("ReportRecord", fields)
+        self._records_type: Any = list[self.record_type]  # type: ignore[name-defined]
+        self.numbers = [name for name, _ in builder.metrics if types[name] is FIELD_TYPES["number"]]
+        self._numbers_of = attrgetter(*self.numbers) if self.numbers else None
+        stream = _encoder.encode(stream_name)
+        self._prefix = b'{"type":"RECORD","stream":' + stream + b',"record":'
+        self._version = b"" if version is None else b',"version":' + _encoder.encode(version)
+
+    def encode(
+        self, rows: Sequence[dict[str, Any]], advertiser_id: str, top_view: bool
+    ) -> bytes | None:
+        """The RECORD lines of ``rows``, or None when the general path must build them."""
+        merged = self._merged(rows, advertiser_id, top_view)
+        if merged is None:
+            return None
+        try:
+            records = msgspec.convert(merged, self._records_type, strict=False)
+        except msgspec.ValidationError:
+            return None
+        if not records or not self._numbers_in_range(records):
+            return None if records else b""
+        return self._lines(records)
+
+    def _merged(
+        self, rows: Sequence[dict[str, Any]], advertiser_id: str, top_view: bool
+    ) -> list[dict[str, Any]] | None:
+        """Each row's metrics, converted dimensions, advertiser id and pass, in one dict.
+
+        TikTok's "no value" placeholders ("-", "") become null first: msgspec cannot type them
+        as numbers, and the general path writes them as null whatever the metric's type.
+        """
+        dimensions = self.builder.dimensions
+        partition = {"advertiser_id": advertiser_id, self.pass_key: top_view}
+        merged: list[dict[str, Any]] = []
+        append = merged.append
+        for row in rows:
+            metrics = row.get("metrics") or {}
+            if type(metrics) is not dict:
+                return None  # the general path says what is wrong with it
+            values = metrics.values()
+            if "-" in values or "" in values:
+                metrics = {key: _no_placeholder(value) for key, value in metrics.items()}
+            keys = row["dimensions"]  # checked by the stream's row key before it got here
+            append(
+                {
+                    **metrics,
+                    **{name: convert(keys.get(name)) for name, convert in dimensions},
+                    **partition,
+                }
+            )
+        return merged
+
+    def _numbers_in_range(self, records: list[Any]) -> bool:
+        """No NaN or infinity, nothing a double cannot hold: else the general path decides."""
+        if self._numbers_of is None:
+            return True
+        columns: Callable[[Any], Any] = self._numbers_of
+        if len(self.numbers) == 1:
+            values = [value for value in map(columns, records) if value is not None]
+        else:
+            values = [v for row in map(columns, records) for v in row if v is not None]
+        if not values:
+            return True
+        try:
+            return bool(min(values) >= -MAX_NUMBER and max(values) <= MAX_NUMBER)
+        except InvalidOperation:  # NaN does not compare
+            return False
+
+    def _lines(self, records: list[Any]) -> bytes:
+        """One RECORD line per record; JSON text never holds a raw newline, so the records'
+        lines are wrapped by replacing their newlines."""
+        moment = _encoder.encode(datetime.now(timezone.utc))
+        suffix = self._version + b',"time_extracted":' + moment + b"}\n"
+        body = _encoder.encode_lines(records)
+        return self._prefix + body[:-1].replace(b"\n", suffix + self._prefix) + suffix
+
+
+def _no_placeholder(value: Any) -> Any:
+    return None if value == "-" or value == "" else value
