@@ -19,8 +19,10 @@ from typing import Any, ClassVar
 import pytest
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers import _state as sdk_state
 from singer_sdk.helpers.types import Context
+from singer_sdk.singerlib import RecordMessage
 
 from tap_tiktok_ads.sdk_compat import (
     BookmarksSetByStream,
@@ -28,10 +30,13 @@ from tap_tiktok_ads.sdk_compat import (
     PacedStateTap,
     PreparedRecordMessages,
     StopSignalHook,
+    record_line_writer,
     set_bookmark,
+    stream_version,
     write_state,
 )
 from tap_tiktok_ads.state_pacing import EVERY_STATE, FIRST_AND_LAST, PacedStateWriter
+from tap_tiktok_ads.writer import BufferedMsgSpecWriter
 
 SCHEMA = th.PropertiesList(
     th.Property("id", th.IntegerType),
@@ -258,3 +263,114 @@ def test_every_state_goes_through_the_state_writer_the_paced_tap_installs(
     assert states(sync(WindowStream, tap_base=PacedStateTap)) == unpaced
     monkeypatch.setattr(PacedStateWriter, "pacing", FIRST_AND_LAST)
     assert states(sync(WindowStream, tap_base=PacedStateTap)) == [unpaced[0], unpaced[-1]]
+
+
+# -- encoded RECORD lines (the report streams' fast path) ---------------------------------------
+
+
+class BufferedTap(Tap):
+    """A tap writing through this tap's buffered writer, which takes encoded lines."""
+
+    message_writer_class = BufferedMsgSpecWriter
+
+
+def sync_binary(
+    *stream_classes: type[Stream], tap_base: type[Tap] = BufferedTap, config: Any = None
+) -> list[dict]:
+    """As :func:`sync`, for a tap whose writer writes to stdout's binary buffer."""
+
+    class MiniTap(tap_base):  # type: ignore[valid-type,misc]
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
+
+        def discover_streams(self) -> list[Stream]:
+            return [stream_class(tap=self) for stream_class in stream_classes]
+
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding="utf-8")
+    with contextlib.redirect_stdout(text):
+        MiniTap(config=config or {}).sync_all()
+        text.flush()
+    return [json.loads(line) for line in out.getvalue().splitlines() if line]
+
+
+def encoded(stream: Stream, records: list[dict[str, Any]]) -> bytes:
+    """RECORD lines as singer-sdk's msgspec writer encodes the stream's records."""
+    writer = MsgSpecWriter()
+    version = stream_version(stream)
+    return b"".join(
+        bytes(writer.format_message(RecordMessage(stream=stream.name, record=r, version=version)))
+        for r in records
+    )
+
+
+def test_encoded_record_lines_are_written_as_the_sdk_writes_records() -> None:
+    """Lines go through the tap's writer in order, carry the stream's version, and leave the
+    state unflushed (the next STATE offer is written), as ``_write_record_message`` does."""
+    flushed: list[bool] = []
+
+    class LinesStream(DayStream):
+        replication_key = None  # type: ignore[assignment]
+        emit_activate_version_messages = True  # type: ignore[assignment]
+
+        def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+            yield dict(ROWS[0])  # the SDK's way
+            write_state(self)
+            flushed.append(self.state_manager.is_flushed)
+            write = record_line_writer(self)
+            assert write is not None
+            write(encoded(self, ROWS[1:]))
+            flushed.append(self.state_manager.is_flushed)
+
+    messages = sync_binary(LinesStream)
+    assert flushed == [True, False]
+    kinds = [m["type"] for m in messages if m["type"] != "ACTIVATE_VERSION"]
+    assert kinds[:5] == ["SCHEMA", "RECORD", "STATE", "RECORD", "RECORD"]
+    records = [m for m in messages if m["type"] == "RECORD"]
+    assert [m["record"] for m in records] == ROWS
+    (activate,) = [m for m in messages if m["type"] == "ACTIVATE_VERSION"]
+    assert {m["version"] for m in records} == {activate["version"]}
+
+
+class Probe(DayStream):
+    """Notes what record_line_writer answers when the sync starts."""
+
+    writers: ClassVar[list[Any]] = []
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        self.writers.append(record_line_writer(self))
+        yield from super().get_records(context)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"stream_maps": {"days": {"note": "None"}}},
+        {"stream_maps": {"days": {}}},
+        {"stream_maps": {"days": {"__alias__": "others"}}},
+        {"flattening_enabled": True, "flattening_max_depth": 1},
+    ],
+)
+def test_no_line_writer_when_a_stream_map_or_flattening_is_configured(
+    config: dict[str, Any],
+) -> None:
+    Probe.writers.clear()
+    sync_binary(Probe)
+    assert Probe.writers[0] is not None  # the default map: lines may be written
+    Probe.writers.clear()
+    sync_binary(Probe, config=config)
+    assert Probe.writers == [None]
+
+
+def test_no_line_writer_for_a_dry_run_or_another_writer() -> None:
+    class Limited(Probe):
+        ABORT_AT_RECORD_COUNT = 2
+
+    class PlainWriterTap(Tap):
+        message_writer_class = MsgSpecWriter
+
+    Probe.writers.clear()
+    with contextlib.suppress(Exception):  # the dry run stops the sync at its limit
+        sync_binary(Limited)
+    sync_binary(Probe, tap_base=PlainWriterTap)
+    assert Probe.writers == [None, None]

@@ -1,0 +1,266 @@
+"""The fast path (reports/fast_records.py) writes the general path's RECORD lines, byte for byte.
+
+Every batch it takes must come out as RecordBuilder + singer-sdk's writer would have written it;
+a batch it cannot type exactly must be left to the general path (``encode`` returns None), so a
+malformed value is handled as it always was. Both are checked on chosen values, on generated
+ones, and through whole syncs with and without a stream map (which turns the fast path off).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import RecordMessage
+
+from tap_tiktok_ads.emulator import Emulator
+from tap_tiktok_ads.reports.catalog import Metric
+from tap_tiktok_ads.reports.definitions import ReportDefinition, predefined_reports
+from tap_tiktok_ads.reports.fast_records import FastRecords
+from tap_tiktok_ads.reports.records import RecordBuilder
+from tap_tiktok_ads.streams.report_top_view import TOP_VIEW_KEY
+from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+
+STREAM = "ad_performance_daily"
+ADVERTISER = "7000000000000000001"
+TIME_EXTRACTED = re.compile(rb',"time_extracted":"[^"]*"')
+
+
+def definition(name: str = STREAM) -> ReportDefinition:
+    return next(d for d in predefined_reports() if d.name == name)
+
+
+def default_metrics(report: ReportDefinition) -> list[Metric]:
+    return [m for m in report.available_metrics() if m.default]
+
+
+def typed(kind: str) -> str:
+    """A default metric of ad_performance_daily of one JSON type."""
+    return next(m.name for m in default_metrics(definition()) if m.json_type == kind)
+
+
+INTEGER, NUMBER, STRING = typed("integer"), typed("number"), typed("string")
+
+
+def encoders(report: ReportDefinition | None = None) -> tuple[RecordBuilder, FastRecords]:
+    report = report or definition()
+    metrics = default_metrics(report)
+    builder = RecordBuilder(report, metrics, ZoneInfo("America/Los_Angeles"))
+    return builder, FastRecords(builder, metrics, report.name, TOP_VIEW_KEY, None)
+
+
+def general_lines(builder: RecordBuilder, rows: list[dict[str, Any]], top_view: bool) -> bytes:
+    """What RecordBuilder and singer-sdk's msgspec writer write for ``rows``."""
+    writer = MsgSpecWriter()
+    lines = b""
+    for row in rows:
+        record = builder.build(row, ADVERTISER)
+        record[TOP_VIEW_KEY] = top_view
+        lines += bytes(writer.format_message(RecordMessage(stream=STREAM, record=record)))
+    return lines
+
+
+def row(day: int = 1, ad_id: str = "1700000000000000001", **metrics: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {m.name: "1" for m in default_metrics(definition())}
+    values.update(
+        {
+            name: "12.345"
+            for name in values
+            if next(m for m in default_metrics(definition()) if m.name == name).json_type
+            == "number"
+        }
+    )
+    values.update({STRING: "Skincare Reach #1"}, **metrics)
+    dimensions = {"ad_id": ad_id, "stat_time_day": f"2026-11-{day:02d} 00:00:00"}
+    return {"dimensions": dimensions, "metrics": values}
+
+
+def assert_same_or_declined(rows: list[dict[str, Any]], top_view: bool = False) -> bytes | None:
+    builder, fast = encoders()
+    lines = fast.encode(rows, ADVERTISER, top_view)
+    if lines is not None:
+        assert TIME_EXTRACTED.sub(b"", lines) == general_lines(builder, rows, top_view)
+    return lines
+
+
+def test_a_page_as_tiktok_writes_it_is_typed_like_the_general_path() -> None:
+    rows = [
+        row(1),
+        row(2, **{INTEGER: "-", NUMBER: "-", STRING: "-"}),
+        row(3, **{INTEGER: None, NUMBER: None, STRING: None}),
+        row(4, **{INTEGER: "", NUMBER: "", STRING: ""}),
+        row(5, **{INTEGER: str(2**63 - 1), NUMBER: "179769313486231570000000" + "0" * 285}),
+        row(6, **{INTEGER: "-9223372036854775807", NUMBER: "-0.000"}),
+        row(7, **{INTEGER: 4486, NUMBER: 20, STRING: 'quote " backslash \\ newline \n é'}),
+        row(8, **{INTEGER: "1e3", NUMBER: "3920.000"}),
+    ]
+    assert assert_same_or_declined(rows) is not None
+    assert assert_same_or_declined(rows, top_view=True) is not None
+
+
+def test_metrics_missing_from_a_row_are_null_as_in_the_general_path() -> None:
+    rows = [{"dimensions": row()["dimensions"], "metrics": {}}, {**row(2), "metrics": None}]
+    assert assert_same_or_declined(rows) is not None
+
+
+@pytest.mark.parametrize(
+    ("metric", "value"),
+    [
+        (INTEGER, "abc"),
+        (INTEGER, "12.5"),
+        (INTEGER, "1,234"),
+        (INTEGER, " 5"),
+        (INTEGER, str(2**63)),
+        (INTEGER, 2**70),
+        (INTEGER, "1e400"),
+        (INTEGER, True),
+        (INTEGER, [1]),
+        (INTEGER, {"value": 1}),
+        (NUMBER, "NaN"),
+        (NUMBER, "Infinity"),
+        (NUMBER, "-inf"),
+        (NUMBER, "1e400"),
+        (NUMBER, "-1e400"),
+        (NUMBER, "1,234.5"),
+        (NUMBER, "abc"),
+        (NUMBER, False),
+        (NUMBER, [1]),
+        (STRING, 5),
+        (STRING, True),
+        (STRING, ["a"]),
+    ],
+)
+def test_a_value_it_cannot_type_exactly_leaves_the_batch_to_the_general_path(
+    metric: str, value: Any
+) -> None:
+    """The general path decides: null, a warning, a number read another way."""
+    assert assert_same_or_declined([row(1), row(2, **{metric: value})]) is None
+
+
+def test_metrics_that_are_not_an_object_are_left_to_the_general_path() -> None:
+    assert assert_same_or_declined([{**row(), "metrics": ["1"]}]) is None
+
+
+ARABIC_FIVE = "\u0665"  # int() reads it as 5
+NUMBERISH = st.sampled_from(
+    [
+        *("-", "", "0", "-0", "1e3", "1E3", "1.5e1", "12.0", "0.0e5", "+5", "00012", "5_000"),
+        *("1,234", "NaN", "-Infinity", "sNaN", " 1 ", "1e-2", ARABIC_FIVE, "0x10", "null"),
+        "9223372036854775807",
+    ]
+)
+VALUES = st.one_of(
+    st.none(),
+    NUMBERISH,
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.integers().map(str),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.booleans(),
+    st.text(max_size=6),
+    st.lists(st.integers(), max_size=1),
+)
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.lists(st.tuples(VALUES, VALUES, VALUES), min_size=1, max_size=4))
+def test_generated_values_come_out_as_the_general_path_writes_them(
+    values: list[tuple[Any, Any, Any]],
+) -> None:
+    rows = [
+        row(day, **{INTEGER: integer, NUMBER: number, STRING: string})
+        for day, (integer, number, string) in enumerate(values, start=1)
+    ]
+    assert_same_or_declined(rows)
+
+
+def test_advertiser_reports_keep_the_partitions_advertiser_id_first() -> None:
+    report = definition("advertiser_performance_daily")
+    builder, fast = encoders(report)
+    rows = [
+        {
+            "dimensions": {"advertiser_id": "999", "stat_time_day": "2026-11-01 00:00:00"},
+            "metrics": {"spend": "3920.000", "impressions": "4486", "ctr": "-"},
+        }
+    ]
+    lines = fast.encode(rows, ADVERTISER, False)
+    assert lines is not None
+    expected = general_lines(builder, rows, False).replace(
+        b'"stream":"ad_performance_daily"', b'"stream":"advertiser_performance_daily"'
+    )
+    assert TIME_EXTRACTED.sub(b"", lines) == expected
+    assert lines.startswith(b'{"type":"RECORD","stream":"advertiser_performance_daily","record"')
+
+
+# -- whole syncs: fast path against the general path (a stream map turns the fast path off) --
+
+ODD_VALUES = ["-", "", None, "abc", "1e400", "NaN", str(2**64), "1,234", "99999999999.999", True]
+
+
+def sync_records(config: dict[str, Any]) -> list[dict[str, Any]]:
+    catalog = catalog_selecting(config, {STREAM: None})
+    messages = [m for m in run_tap(config, catalog=catalog).messages if m["type"] != "SCHEMA"]
+    for message in messages:
+        message.pop("time_extracted", None)  # wall-clock time of each run
+    return messages
+
+
+@pytest.fixture
+def odd_emulator() -> Any:
+    """An emulator whose report rows carry placeholders and malformed values here and there."""
+    with Emulator(seed=3, advertisers=2, today=EMULATOR_TODAY) as emu:
+        original = emu.answer
+
+        def answer(method: str, path: str, params: dict[str, Any], token: str | None) -> Any:
+            data = original(method, path, params, token)
+            if path.startswith("/report/") and isinstance(data, dict):
+                for index, item in enumerate(data.get("list") or []):
+                    names = sorted(item["metrics"])
+                    if index % 7 == 3 and names:
+                        name = names[index % len(names)]
+                        item["metrics"][name] = ODD_VALUES[index % len(ODD_VALUES)]
+            return data
+
+        emu.answer = answer  # type: ignore[method-assign]
+        yield emu
+
+
+@pytest.mark.parametrize(
+    "general_settings",
+    [{"stream_maps": {STREAM: {}}}, {"flattening_enabled": True, "flattening_max_depth": 1}],
+)
+def test_a_sync_writes_the_same_messages_on_both_paths(
+    odd_emulator: Emulator, general_settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typed_batches: list[int] = []
+    encode = FastRecords.encode
+
+    def counting(self: FastRecords, rows: Any, advertiser_id: str, top_view: bool) -> Any:
+        lines = encode(self, rows, advertiser_id, top_view)
+        typed_batches.append(lines is not None)
+        return lines
+
+    monkeypatch.setattr(FastRecords, "encode", counting)
+    config = tap_config(odd_emulator, start_date="2026-10-15", page_size=50)
+    fast = sync_records(config)
+    assert True in typed_batches  # some batches were typed here...
+    assert False in typed_batches  # ...and some left to the general path
+    typed_batches.clear()
+    general = sync_records({**config, **general_settings})
+    assert typed_batches == []  # no batch went the fast way
+    assert [m for m in fast if m["type"] == "RECORD"]
+    assert fast == general
+
+
+def test_records_are_decimal_money_and_integers(emulator: Emulator) -> None:
+    config = tap_config(emulator, start_date="2026-11-10")
+    records = [m["record"] for m in sync_records(config) if m["type"] == "RECORD"]
+    assert records
+    assert all(type(r["spend"]) is Decimal and type(r["impressions"]) is int for r in records)
