@@ -130,6 +130,11 @@ ALL_LEVELS: frozenset[DataLevel] = frozenset(LEVEL_ID_DIMENSION)
 ALL_GRANULARITIES = frozenset({"daily", "hourly", "lifetime"})
 
 
+# Decimals TikTok writes per kind of metric: counts as whole numbers ("4486"), money with three
+# ("3920.000"), rates, percentages and averages with two ("1.25"); kinds not listed: two.
+DECIMALS = {"count": 0, "attribute": 0, "money": 3}
+
+
 @dataclass(frozen=True)
 class MetricRule:
     name: str
@@ -348,7 +353,7 @@ def _rule(
         numerator=numerator,
         denominator=denominator,
         scale=scale,
-        decimals=0 if kind in ("count", "attribute") else 2,
+        decimals=DECIMALS.get(kind, 2),
     )
 
 
@@ -396,7 +401,8 @@ def _where_parts_are(rule: MetricRule, rules: dict[str, MetricRule]) -> MetricRu
         numerator=rule.numerator,
         denominator=rule.denominator,
         scale=rule.scale,
-        decimals=rule.decimals,
+        # An amount of money per something (cpc, cost_per_conversion) is written like money.
+        decimals=DECIMALS["money"] if parts[0].kind == "money" else rule.decimals,
     )
 
 

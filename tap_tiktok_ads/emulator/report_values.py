@@ -356,9 +356,9 @@ class ReportValues:
 
 
 def money(minor_units: int, decimals: int) -> str:
-    """Cents to TikTok's string, exactly: 2000 -> "20.00"."""
-    if decimals == 2:
-        return f"{minor_units // 100}.{minor_units % 100:02d}"
+    """Cents to TikTok's string, exactly: 2000 -> "20.000" (three decimals)."""
+    if decimals >= 2:
+        return f"{minor_units // 100}.{minor_units % 100:02d}{'0' * (decimals - 2)}"
     return f"{minor_units / 100:.{decimals}f}"
 
 
