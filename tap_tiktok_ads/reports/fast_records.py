@@ -22,8 +22,9 @@ from typing import Annotated, Any
 
 import msgspec
 
+from tap_tiktok_ads.dates import DAY_LENGTH, day_part
 from tap_tiktok_ads.reports.catalog import Metric
-from tap_tiktok_ads.reports.records import MAX_INTEGER, MAX_NUMBER, RecordBuilder
+from tap_tiktok_ads.reports.records import MAX_INTEGER, MAX_NUMBER, RecordBuilder, to_string
 
 # Integers a target stores; beyond them the general path writes null and warns.
 BoundedInteger = Annotated[int, msgspec.Meta(ge=-MAX_INTEGER, le=MAX_INTEGER)]
@@ -51,6 +52,13 @@ class FastRecords:
         version: int | None,
     ) -> None:
         self.builder = builder
+        # Dimensions by how RecordBuilder converts them: the day cut from TikTok's time, text
+        # ("-" and "" are null), and any other (an hour in the advertiser's time zone).
+        self._dimension_kinds = (
+            [name for name, convert in builder.dimensions if convert is day_part],
+            [name for name, convert in builder.dimensions if convert is to_string],
+            [(n, c) for n, c in builder.dimensions if c is not day_part and c is not to_string],
+        )
         self.pass_key = pass_key
         types = {metric.name: FIELD_TYPES[metric.json_type] for metric in metrics}
         dimensions = [name for name, _ in builder.dimensions]
@@ -90,7 +98,7 @@ class FastRecords:
         TikTok's "no value" placeholders ("-", "") become null first: msgspec cannot type them
         as numbers, and the general path writes them as null whatever the metric's type.
         """
-        dimensions = self.builder.dimensions
+        days, strings, others = self._dimension_kinds
         partition = {"advertiser_id": advertiser_id, self.pass_key: top_view}
         merged: list[dict[str, Any]] = []
         append = merged.append
@@ -101,14 +109,21 @@ class FastRecords:
             values = metrics.values()
             if "-" in values or "" in values:
                 metrics = {key: _no_placeholder(value) for key, value in metrics.items()}
+            record = dict(metrics)
             keys = row["dimensions"]  # checked by the stream's row key before it got here
-            append(
-                {
-                    **metrics,
-                    **{name: convert(keys.get(name)) for name, convert in dimensions},
-                    **partition,
-                }
-            )
+            for name in days:
+                value = keys.get(name)
+                record[name] = value[:DAY_LENGTH] if type(value) is str else day_part(value)
+            for name in strings:
+                value = keys.get(name)
+                if type(value) is str:
+                    record[name] = None if value == "-" or value == "" else value
+                else:
+                    record[name] = to_string(value)
+            for name, convert in others:
+                record[name] = convert(keys.get(name))
+            record.update(partition)
+            append(record)
         return merged
 
     def _numbers_in_range(self, records: list[Any]) -> bool:
