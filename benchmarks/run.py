@@ -388,6 +388,7 @@ def run(s: Scenario) -> dict[str, Any]:
                     stdout=sink,
                     stderr=subprocess.DEVNULL,
                     env=tap_environment(),
+                    cwd=tmp_path,  # `python -m` imports from its working directory first
                 )
                 rss = PeakRss(tap.pid)
                 tap.wait()
