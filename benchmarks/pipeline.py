@@ -159,8 +159,11 @@ class TreeCpu:
                     with contextlib.suppress(psutil.Error):
                         times = process.cpu_times()
                         self.cpu[process.pid] = times.user + times.system
-                        if process.pid not in self.cmdline:
-                            self.cmdline[process.pid] = process.cmdline()
+                        # Read again each time: a child seen between fork and exec still
+                        # shows its parent's command line, and an exited one shows none.
+                        self.cmdline[process.pid] = process.cmdline() or self.cmdline.get(
+                            process.pid, []
+                        )
             time.sleep(self._interval)
 
     def join(self) -> None:
@@ -557,7 +560,11 @@ def measure_startups(runs: int = 3) -> list[dict[str, Any]]:
 
 
 def _medians(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    numbers = [key for key, value in runs[0].items() if isinstance(value, float | int)]
+    numbers = [
+        key
+        for key, value in runs[0].items()
+        if isinstance(value, float | int) and all(key in run for run in runs)
+    ]
     medians = {key: round(statistics.median(run[key] for run in runs), 2) for key in numbers}
     return {"scenario": name, "runs": len(runs), **medians, "each": runs}
 
