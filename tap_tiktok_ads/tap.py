@@ -22,6 +22,7 @@ from typing_extensions import override
 from tap_tiktok_ads import DISTRIBUTION
 from tap_tiktok_ads.advertisers import Advertisers
 from tap_tiktok_ads.bookmarks import check_state, check_state_shape
+from tap_tiktok_ads.catalog_text import catalog_text
 from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, TikTokClient
 from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.redaction import register_secrets
@@ -149,6 +150,12 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, Tap):
         streams: list[Stream] = [cls(tap=self, services=services) for cls in ENTITY_STREAMS]
         streams += [ReportStream(self, services, d) for d in self.report_definitions]
         return streams
+
+    @property
+    @override
+    def catalog_json_text(self) -> str:
+        """The catalog for ``--discover``: one line per property and metadata entry."""
+        return catalog_text(self.catalog_dict)
 
     def _selected_stream_names(self) -> list[str]:
         return [stream.name for stream in self.streams.values() if stream.selected]
