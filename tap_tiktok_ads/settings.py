@@ -550,7 +550,8 @@ def bounded_number(config: Mapping[str, Any], name: str) -> int | float | Decima
     spec = CONFIG_SCHEMA["properties"][name]
     value = config.get(name)
     if value is None:
-        return spec.get("default")
+        default: int | float = spec["default"]  # every number setting has one
+        return default
     integer = "integer" in spec["type"]
     number = _as_number(value)
     if number is None or (integer and number != int(number)):
