@@ -6,7 +6,7 @@ square of the advertisers (a 1,000-advertiser run wrote 512 MB of STATE for 50k 
 Meltano stores every one it sees. :class:`PacedStateWriter` writes an offered STATE only when
 the last one is old enough; one held back is replaced by the next offer and written at the first
 offer after the pause, and always at the end of the sync, failed or not (see
-``sdk_compat.PacedStateTap``) and on SIGTERM / SIGINT.
+``sdk_compat.PacedStateTap.sync_and_write_last_state``) and on SIGTERM / SIGINT.
 
 What a held STATE costs: a ``kill -9`` (or a crash that writes nothing more) resumes from the
 older STATE written before it. That is correct, only slower: bookmarks move only after whole

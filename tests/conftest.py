@@ -88,7 +88,7 @@ def run_tap(
     stdout = io.TextIOWrapper(buffer, encoding="utf-8")
     with contextlib.redirect_stdout(stdout):
         tap = TapTikTokAds(config=config, state=state, catalog=catalog)
-        tap.sync_all()
+        tap.sync_and_write_last_state()
         stdout.flush()
     lines = buffer.getvalue().splitlines()
     run = TapRun(messages=[json.loads(line, parse_float=Decimal) for line in lines if line])
@@ -100,6 +100,16 @@ def run_tap(
         elif message["type"] == "STATE":
             run.states.append(message["value"])
     return run
+
+
+def bookmark_values(state: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """(stream, partition context) -> its bookmark, for every partition that has one."""
+    return {
+        (stream, json.dumps(partition.get("context"), sort_keys=True)): value
+        for stream, stream_state in state.get("bookmarks", {}).items()
+        for partition in stream_state.get("partitions", [stream_state])
+        if (value := partition.get("replication_key_value")) is not None
+    }
 
 
 def catalog_selecting(

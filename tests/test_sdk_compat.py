@@ -7,27 +7,35 @@ upgrade renames, re-signs or changes the behaviour of one of those private names
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import io
 import json
 import logging
+import pkgutil
 import signal
 from collections.abc import Iterable
+from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar
 
 import pytest
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers import _state as sdk_state
 from singer_sdk.helpers.types import Context
 
+import tap_tiktok_ads
 from tap_tiktok_ads.sdk_compat import (
     BookmarksSetByStream,
     BookmarkValueHook,
+    ConfigCheckHook,
+    EnvironmentConfigHook,
     PacedStateTap,
     PreparedRecordMessages,
     StopSignalHook,
+    config_input,
     set_bookmark,
     write_state,
 )
@@ -74,7 +82,11 @@ def sync(
 
     out = io.StringIO() if out is None else out
     with contextlib.redirect_stdout(out):
-        MiniTap(config={}, catalog=catalog).sync_all()
+        tap = MiniTap(config={}, catalog=catalog)
+        if isinstance(tap, PacedStateTap):
+            tap.sync_and_write_last_state()
+        else:
+            tap.sync_all()
     return [json.loads(line) for line in out.getvalue().splitlines() if line]
 
 
@@ -258,3 +270,128 @@ def test_every_state_goes_through_the_state_writer_the_paced_tap_installs(
     assert states(sync(WindowStream, tap_base=PacedStateTap)) == unpaced
     monkeypatch.setattr(PacedStateWriter, "pacing", FIRST_AND_LAST)
     assert states(sync(WindowStream, tap_base=PacedStateTap)) == [unpaced[0], unpaced[-1]]
+
+
+REGION_SCHEMA = th.PropertiesList(th.Property("region", th.StringType)).to_dict()
+
+
+def test_the_environment_settings_come_from_the_hook() -> None:
+    asked: list[str] = []
+
+    class EnvironmentTap(EnvironmentConfigHook, Tap):
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = REGION_SCHEMA
+
+        def discover_streams(self) -> list[Stream]:
+            return []
+
+        @classmethod
+        def config_from_environment(cls, prefix: str) -> dict[str, Any]:
+            asked.append(prefix)
+            return {"region": "from-the-hook"}
+
+    tap = EnvironmentTap(config={"region": "from-the-file"}, parse_env_config=True)
+    assert tap.config["region"] == "from-the-hook"
+    assert asked == ["TAP_MINI_"]
+    assert EnvironmentTap(config={"region": "from-the-file"}).config["region"] == "from-the-file"
+    assert asked == ["TAP_MINI_"]  # not asked without parse_env_config
+
+
+def test_the_default_environment_reader_is_singer_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
+    class EnvironmentTap(EnvironmentConfigHook, Tap):
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = REGION_SCHEMA
+
+        def discover_streams(self) -> list[Stream]:
+            return []
+
+    monkeypatch.setenv("TAP_MINI_REGION", "eu")
+    assert EnvironmentTap(config={}, parse_env_config=True).config["region"] == "eu"
+
+
+def test_the_config_check_is_the_hook(caplog: pytest.LogCaptureFixture) -> None:
+    class CheckedTap(ConfigCheckHook, Tap):
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = REGION_SCHEMA
+
+        def discover_streams(self) -> list[Stream]:
+            return []
+
+        def check_config(self, config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+            assert schema["properties"]["region"] == REGION_SCHEMA["properties"]["region"]
+            config["region"] = config["region"].strip()
+            return [] if config["region"] else ["region: must not be blank"]
+
+    # The hook sees the config the tap keeps: a value it normalizes is the one the tap uses.
+    assert CheckedTap(config={"region": " eu "}).config["region"] == "eu"
+    with pytest.raises(ConfigValidationError) as raised:
+        CheckedTap(config={"region": " "})
+    assert raised.value.errors == ["region: must not be blank"]
+    caplog.clear()
+    CheckedTap(config={"region": " "}, validate_config=False)  # warned about, not raised
+    assert "region: must not be blank" in caplog.text
+
+
+def test_config_input_is_what_the_config_option_reads(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text('{"region": "eu", "page_size": 5}')
+    second.write_text('{"region": "us"}')
+    both = Tap.cb_config(None, None, (str(first), "ENV", str(second)))  # type: ignore[arg-type]
+    assert config_input(both) == ({"region": "us", "page_size": 5}, True)
+    one = Tap.cb_config(None, None, (str(first),))  # type: ignore[arg-type]
+    assert config_input(one) == ({"region": "eu", "page_size": 5}, False)
+    assert config_input(None) == ({}, False)
+    assert "config" in inspect.signature(Tap.invoke).parameters  # where the CLI hands it over
+
+
+def final_overrides(classes: Iterable[type]) -> list[str]:
+    """``module.Class.method`` for each method of ``classes`` that singer-sdk marks final."""
+    return [
+        f"{cls.__module__}.{cls.__qualname__}.{name}"
+        for cls in classes
+        for name in vars(cls)
+        if any(
+            base.__module__.startswith("singer_sdk") and _is_final(vars(base).get(name))
+            for base in cls.__mro__[1:]
+        )
+    ]
+
+
+def _is_final(attribute: Any) -> bool:
+    """``typing.final`` sets ``__final__`` on the function (under a classmethod or property)."""
+    for candidate in (attribute, getattr(attribute, "__func__", None)):
+        if getattr(candidate, "__final__", False):
+            return True
+    return getattr(getattr(attribute, "fget", None), "__final__", False) is True
+
+
+def tap_classes() -> list[type]:
+    """Every class defined in a module of the tap (``__main__`` modules would run a command)."""
+    classes: list[type] = []
+    for module_info in pkgutil.walk_packages(tap_tiktok_ads.__path__, "tap_tiktok_ads."):
+        if module_info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_info.name)
+        classes += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and value.__module__ == module.__name__
+        ]
+    return classes
+
+
+def test_no_class_of_the_tap_overrides_a_method_singer_sdk_marks_final() -> None:
+    if not _is_final(vars(Tap)["sync_all"]):
+        pytest.skip("typing.final marks the methods it decorates from Python 3.11")
+
+    class SyncAllOverride(Tap):  # the check finds an override...
+        def sync_all(self) -> None:  # type: ignore[misc]
+            pass
+
+    assert final_overrides([SyncAllOverride]) == [
+        f"{__name__}.{SyncAllOverride.__qualname__}.sync_all"
+    ]
+    classes = tap_classes()
+    assert any(issubclass(cls, Tap) for cls in classes)
+    assert any(issubclass(cls, Stream) for cls in classes)
+    assert final_overrides(classes) == []  # ...and the tap has none

@@ -24,7 +24,13 @@ from tap_tiktok_ads.state_pacing import (
     StatePacing,
 )
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, tap_config
+from tests.conftest import (
+    EMULATOR_TODAY,
+    TapRun,
+    bookmark_values,
+    catalog_selecting,
+    tap_config,
+)
 
 ADVERTISERS = 12
 REPORT = "ad_performance_daily"
@@ -47,7 +53,7 @@ def sync(
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(stdout):
         patch.setattr(PacedStateWriter, "pacing", pacing)
         try:
-            TapTikTokAds(config=config, catalog=catalog).sync_all()
+            TapTikTokAds(config=config, catalog=catalog).sync_and_write_last_state()
         except Exception as failure:
             error = failure
         stdout.flush()
@@ -103,16 +109,6 @@ def test_a_failed_sync_still_writes_the_state_held_back() -> None:
     # partition entry (the SDK created it without offering a STATE); the bookmarks are the same.
     assert bookmark_values(paced.final_state) == bookmark_values(unpaced.final_state)
     TapTikTokAds(config=config, catalog=catalog, state=paced.final_state)  # a valid --state
-
-
-def bookmark_values(state: dict[str, Any]) -> dict[tuple[str, str], Any]:
-    """(stream, partition context) -> its bookmark, for every partition that has one."""
-    return {
-        (stream, json.dumps(partition.get("context"), sort_keys=True)): value
-        for stream, stream_state in state.get("bookmarks", {}).items()
-        for partition in stream_state.get("partitions", [stream_state])
-        if (value := partition.get("replication_key_value")) is not None
-    }
 
 
 class FakeClock:
