@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from singer_sdk.helpers._state import StateWriter
-from singer_sdk.helpers.types import TapState
 from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
@@ -67,12 +66,12 @@ class PacedStateWriter(StateWriter):
 
     def __init__(self, message_writer: Any) -> None:
         super().__init__(message_writer)
-        self._held: TapState | None = None
+        self._held: Mapping[str, Any] | None = None
         self._last_bytes: bytes | str | None = None
         self._next_due = -math.inf  # the first STATE goes out at once
 
     @override
-    def write_state(self, state: TapState) -> None:
+    def write_state(self, state: Mapping[str, Any]) -> None:
         if type(self).clock() < self._next_due:
             self._held = state  # no copy, no comparison: a held offer costs nothing
             return
@@ -83,7 +82,7 @@ class PacedStateWriter(StateWriter):
         if self._held is not None:
             self.write_now(self._held)
 
-    def write_now(self, state: TapState, *, even_if_unchanged: bool = False) -> None:
+    def write_now(self, state: Mapping[str, Any], *, even_if_unchanged: bool = False) -> None:
         """Write ``state`` whatever the pause, unless it is the one written last.
 
         ``even_if_unchanged``: a STATE also writes out the records buffered before it, which

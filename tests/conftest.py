@@ -8,7 +8,7 @@ import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -113,7 +113,7 @@ def bookmark_values(state: dict[str, Any]) -> dict[tuple[str, str], Any]:
 
 
 def catalog_selecting(
-    config: dict[str, Any], streams: dict[str, list[str] | None]
+    config: dict[str, Any], streams: Mapping[str, list[str] | None]
 ) -> dict[str, Any]:
     """The discovered catalog with only ``streams`` selected.
 

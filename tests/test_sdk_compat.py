@@ -57,7 +57,7 @@ class DayStream(Stream):
     """Incremental on ``day``; yields ROWS."""
 
     name = "days"
-    schema: ClassVar[dict[str, Any]] = SCHEMA  # type: ignore[misc]
+    schema: ClassVar[dict[str, Any]] = SCHEMA
     replication_key = "day"
     is_sorted = False
 
@@ -142,7 +142,7 @@ def test_the_bookmark_moves_to_the_value_the_hook_chooses() -> None:
 def test_a_bookmark_set_directly_is_not_overwritten_by_progress_markers() -> None:
     marker = {"replication_key": "day", "replication_key_value": "2026-01-05"}
     # The SDK promotes a partition's progress markers over its bookmark when it finishes...
-    promoted = {"replication_key": "day", "replication_key_value": "2026-01-09"}
+    promoted: dict[str, Any] = {"replication_key": "day", "replication_key_value": "2026-01-09"}
     promoted[sdk_state.PROGRESS_MARKERS] = {**marker, sdk_state.PROGRESS_MARKER_NOTE: "x"}
     sdk_state.finalize_state_progress_markers(promoted)
     assert promoted["replication_key_value"] == "2026-01-05"
@@ -162,7 +162,7 @@ def test_record_messages_come_from_the_prepared_records_with_the_stream_version(
 
     class FullTable(DayStream):
         replication_key = None  # type: ignore[assignment]
-        emit_activate_version_messages = True  # type: ignore[assignment]
+        emit_activate_version_messages = True
 
     class PreparedFullTable(PreparedRecordMessages, FullTable):
         pass
