@@ -18,8 +18,9 @@ from typing import IO, Any, NoReturn
 
 from tap_tiktok_ads.bookmarks import check_state_shape
 from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
-from tap_tiktok_ads.sdk_compat import ConfigInput, PacedStateTap, config_input
+from tap_tiktok_ads.sdk_compat import ConfigInput, config_input
 from tap_tiktok_ads.shutdown import Interrupted, exit_after
+from tap_tiktok_ads.state_pacing import PacedStateTap
 
 
 def invoke(

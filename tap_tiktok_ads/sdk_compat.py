@@ -17,14 +17,18 @@ from types import FrameType
 from typing import Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.helpers._state import StateWriter
 from singer_sdk.helpers.types import Context
 from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from typing_extensions import override
 
-from tap_tiktok_ads.state_pacing import PacedStateWriter
+#: The tap's Singer message writer (strings or bytes).
+MessageWriter = GenericSingerWriter[Any, Any]
 
 #: The key under which singer-sdk keeps a partition's unfinished bookmark.
 PROGRESS_MARKERS_KEY = "progress_markers"
@@ -37,7 +41,7 @@ def write_state(stream: Stream) -> None:
     state writer unless ``state_manager.is_flushed`` (no record since the last STATE). Report
     streams move a bookmark when a date window is complete, between two of the SDK's own STATE
     messages, and offer it at once so that a failure later in the run does not read the window
-    again (:class:`PacedStateTap` writes it, or a later state, within its pause).
+    again (``state_pacing.PacedStateWriter`` writes it, or a later state, within its pause).
     """
     stream._write_state_message()
 
@@ -136,32 +140,46 @@ class StopSignalHook(Tap):
         self.on_stop_signal(signum, frame)
 
 
-class PacedStateTap(Tap):
-    """A tap whose STATE messages are paced by :class:`PacedStateWriter`.
+class StateWriterBase(StateWriter):
+    """singer-sdk's STATE writer, as the base of a writer that chooses when a STATE goes out.
+
+    Contract: ``StateWriter(message_writer)`` keeps the tap's message writer as
+    ``_message_writer``, and ``write_state(state)`` is called with the tap's live state each
+    time the tap or a stream offers a STATE (see :class:`StateWriterHook`).
+    """
+
+    @property
+    def message_writer(self) -> MessageWriter:
+        return self._message_writer
+
+
+class StateWriterHook(Tap):
+    """A tap whose STATE messages go through the writer :meth:`create_state_writer` makes.
 
     Contract: ``Tap.__init__`` sets ``_state_writer`` (the ``state_writer`` every stream's
-    ``_write_state_message`` and ``Tap.sync_all`` write through) to a
-    ``singer_sdk.helpers._state.StateWriter`` of the tap's message writer, and nothing writes a
-    STATE before ``sync_all``. ``sync_all`` is ``@final``: a sync runs through
-    :meth:`sync_and_write_last_state`, which writes the STATE held back last when ``sync_all``
-    ends, whether it succeeded or failed, so the last STATE of a run is never lost.
+    ``_write_state_message`` and ``Tap.sync_all`` write through) to a ``StateWriter`` of the
+    tap's message writer, and nothing writes a STATE before ``sync_all``: a writer set once
+    ``__init__`` is done sees every STATE of the run.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._state_writer = PacedStateWriter(self.message_writer)
+        self._state_writer = self.create_state_writer(self.message_writer)
 
-    def sync_and_write_last_state(self) -> None:
-        """``sync_all``, then the STATE held back, however the sync ends."""
-        try:
-            self.sync_all()
-        finally:
-            self.paced_state_writer.flush()
+    def create_state_writer(self, message_writer: MessageWriter) -> StateWriterBase:
+        """The STATE writer of this tap (singer-sdk's own by default)."""
+        return StateWriterBase(message_writer)
 
-    @property
-    def paced_state_writer(self) -> PacedStateWriter:
-        assert isinstance(self._state_writer, PacedStateWriter)
-        return self._state_writer
+
+def sdk_environment_settings(schema: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """singer-sdk's reading of settings from environment variables (and a ``.env`` file).
+
+    Contract: ``parse_environment_config(schema, prefix)`` reads the variable ``prefix`` + the
+    upper-cased name of each property of ``schema``: integers and booleans ("true", "1",
+    "yes", "on") converted, arrays and objects from JSON, anything else as its text; a property
+    without a variable is left out.
+    """
+    return parse_environment_config(schema, prefix)
 
 
 class EnvironmentConfigHook(Tap):

@@ -27,7 +27,6 @@ from tap_tiktok_ads.sdk_compat import (
     ConfigCheckHook,
     ConfigInput,
     EnvironmentConfigHook,
-    PacedStateTap,
     StopSignalHook,
 )
 from tap_tiktok_ads.settings import (
@@ -39,6 +38,7 @@ from tap_tiktok_ads.settings import (
     settings_from_environment,
 )
 from tap_tiktok_ads.shutdown import Interrupted, on_signal
+from tap_tiktok_ads.state_pacing import PacedStateTap
 from tap_tiktok_ads.streams.advertisers import AdvertisersStream
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.base import StreamServices, TikTokStream

@@ -6,6 +6,7 @@ upgrade renames, re-signs or changes the behaviour of one of those private names
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import inspect
@@ -24,7 +25,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers import _state as sdk_state
-from singer_sdk.helpers.types import Context
+from singer_sdk.helpers.types import Context, TapState
 
 import tap_tiktok_ads
 from tap_tiktok_ads.sdk_compat import (
@@ -32,14 +33,17 @@ from tap_tiktok_ads.sdk_compat import (
     BookmarkValueHook,
     ConfigCheckHook,
     EnvironmentConfigHook,
-    PacedStateTap,
+    MessageWriter,
     PreparedRecordMessages,
+    StateWriterBase,
+    StateWriterHook,
     StopSignalHook,
     config_input,
+    sdk_environment_settings,
     set_bookmark,
     write_state,
 )
-from tap_tiktok_ads.state_pacing import EVERY_STATE, FIRST_AND_LAST, PacedStateWriter
+from tap_tiktok_ads.state_pacing import EVERY_STATE, FIRST_AND_LAST, PacedStateTap, PacedStateWriter
 
 SCHEMA = th.PropertiesList(
     th.Property("id", th.IntegerType),
@@ -395,3 +399,92 @@ def test_no_class_of_the_tap_overrides_a_method_singer_sdk_marks_final() -> None
     assert any(issubclass(cls, Tap) for cls in classes)
     assert any(issubclass(cls, Stream) for cls in classes)
     assert final_overrides(classes) == []  # ...and the tap has none
+
+
+def test_every_state_goes_through_the_writer_the_hook_makes() -> None:
+    offered: list[dict[str, Any]] = []
+
+    class Recording(StateWriterBase):
+        def write_state(self, state: TapState) -> None:
+            offered.append(json.loads(json.dumps(state)))
+            super().write_state(state)
+
+    class RecordingTap(StateWriterHook, Tap):
+        def create_state_writer(self, message_writer: MessageWriter) -> StateWriterBase:
+            assert message_writer is self.message_writer
+            writer = Recording(message_writer)
+            assert writer.message_writer is message_writer
+            return writer
+
+    class WindowStream(BookmarksSetByStream, DayStream):
+        def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+            for day, row in enumerate(ROWS, start=3):
+                yield dict(row)
+                set_bookmark(self.get_context_state(context), "day", f"2026-01-0{day}")
+                write_state(self)
+
+    written = [
+        m["value"] for m in sync(WindowStream, tap_base=RecordingTap) if m["type"] == "STATE"
+    ]
+    assert len(written) == len(ROWS) + 1  # one per window, and the SDK's at the end
+    # singer-sdk's writer skips a state equal to the one it wrote last; nothing else is lost.
+    changed = [s for i, s in enumerate(offered) if i == 0 or s != offered[i - 1]]
+    assert written == changed
+
+
+def test_environment_settings_are_read_from_prefixed_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = {
+        "properties": {
+            "region": {"type": ["string"]},
+            "retries": {"type": ["integer"]},
+            "dry_run": {"type": ["boolean"]},
+            "ids": {"type": ["array"], "items": {"type": ["string"]}},
+            "extra": {"type": ["object"]},
+            "unset": {"type": ["string"]},
+        }
+    }
+    monkeypatch.delenv("TAP_MINI_UNSET", raising=False)
+    for name, value in {
+        "REGION": "eu",
+        "RETRIES": "3",
+        "DRY_RUN": "yes",
+        "IDS": '["a", "b"]',
+        "EXTRA": '{"k": 1}',
+    }.items():
+        monkeypatch.setenv(f"TAP_MINI_{name}", value)
+    assert sdk_environment_settings(schema, "TAP_MINI_") == {
+        "region": "eu",
+        "retries": 3,
+        "dry_run": True,
+        "ids": ["a", "b"],
+        "extra": {"k": 1},
+    }
+
+
+def private_singer_sdk_imports(path: Path) -> list[str]:
+    """``file:line`` of each import of a singer-sdk module or name starting with ``_``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("singer_sdk"):
+            parts = [*(node.module or "").split("."), *(alias.name for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            parts = [
+                part
+                for alias in node.names
+                if alias.name.startswith("singer_sdk")
+                for part in alias.name.split(".")
+            ]
+        else:
+            continue
+        if any(part.startswith("_") for part in parts):
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_only_sdk_compat_imports_private_singer_sdk_names() -> None:
+    package = Path(tap_tiktok_ads.__file__).parent
+    assert private_singer_sdk_imports(package / "sdk_compat.py")  # the check finds them...
+    others = [path for path in sorted(package.rglob("*.py")) if path.name != "sdk_compat.py"]
+    assert [found for path in others for found in private_singer_sdk_imports(path)] == []

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.state_pacing import (
@@ -119,13 +120,13 @@ class FakeClock:
         return self.now
 
 
-class Collect:
+class Collect(GenericSingerWriter[bytes, Any]):
     """A message writer that keeps what it is given."""
 
     def __init__(self) -> None:
         self.values: list[dict[str, Any]] = []
 
-    def format_message(self, message: Any) -> bytes:
+    def serialize_message(self, message: Any) -> bytes:
         return json.dumps(message.to_dict()).encode()
 
     def write_message(self, message: Any) -> None:
