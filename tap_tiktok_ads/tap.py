@@ -164,6 +164,7 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigC
             self.paced_state_writer.write_now(self.state, even_if_unchanged=True)
             raise
 
+    # singer-sdk's click command calls these three; the command's own work is in cli.py.
     @classmethod
     @override
     def invoke(cls, **options: Any) -> None:
