@@ -106,7 +106,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         super().__init__(tap, services, schema=schema, name=definition.name)
         self.primary_keys = [*definition.primary_keys, TOP_VIEW_KEY]
         self.row_key = row_key(definition)
-        self.replication_key = definition.time_dimension  # type: ignore[assignment]
+        self.replication_key = definition.time_dimension
 
     # -- catalog ----------------------------------------------------------------------------
 
@@ -597,7 +597,7 @@ def row_key(definition: ReportDefinition) -> Callable[[dict[str, Any]], tuple[An
     lengths = TIME_LENGTHS.get(time_name or "")
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        dimensions = row.get("dimensions")
+        dimensions: Any = row.get("dimensions")  # untrusted: the checks below judge it
         try:
             values = pick(dimensions)
             hash(values)  # fails for a list or an object in a dimension
