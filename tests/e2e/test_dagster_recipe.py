@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock
@@ -98,7 +99,7 @@ def loaded_advertisers(pg: Postgres, table: str) -> set[str]:
 def test_dagster_recipe_loads_every_shard_and_retries_a_failed_shard_alone(
     dagster_python: Path, postgres: Postgres, workdir: Path
 ) -> None:
-    world = {"campaigns": 1, "adgroups": 1, "ads": 2, "audiences": 0}
+    world: dict[str, Any] = {"campaigns": 1, "adgroups": 1, "ads": 2, "audiences": 0}
     with Emulator(seed=71, advertisers=6, history_days=5, today=TODAY, **world) as emu:
         everyone = [a["advertiser_id"] for a in emu.world.advertisers]
         shards = {i: set(Shard(i, SHARDS).select(everyone)) for i in range(1, SHARDS + 1)}
