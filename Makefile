@@ -22,16 +22,18 @@ PYTEST_WORKERS ?= logical
 test: $(STAMP) lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
+# mypy reads its targets from pyproject.toml: the package strictly, the tests more loosely.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache output .meltano
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache output .meltano
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

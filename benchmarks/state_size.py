@@ -82,7 +82,7 @@ def measure(config: dict[str, Any], chosen: dict[str, Any], paced: bool) -> dict
     started = time.perf_counter()
     try:
         with contextlib.redirect_stdout(stdout):
-            TapTikTokAds(config=config, catalog=chosen).sync_all()
+            TapTikTokAds(config=config, catalog=chosen).sync_and_write_last_state()
             stdout.flush()
     finally:
         PacedStateWriter.write_state = original  # type: ignore[method-assign]

@@ -58,9 +58,9 @@ def wait_for_redirect(redirect_uri: str, state: str, timeout: float = 300) -> st
 
     class Handler(BaseHTTPRequestHandler):
         def setup(self) -> None:
-            # A connection that sends nothing must not hold the listener past the deadline.
-            self.timeout = max(0.01, deadline - time.monotonic())
             super().setup()
+            # A connection that sends nothing must not hold the listener past the deadline.
+            self.connection.settimeout(max(0.01, deadline - time.monotonic()))
 
         def do_GET(self) -> None:
             query = parse_qs(urlparse(self.path).query)
@@ -105,7 +105,9 @@ def exchange_code(app_id: str, secret: str, auth_code: str, api_url: str) -> Gra
     return Grant(access_token=token.strip(), advertiser_ids=ids)
 
 
-def list_advertisers(app_id: str, secret: str, access_token: str, api_url: str) -> list[dict]:
+def list_advertisers(
+    app_id: str, secret: str, access_token: str, api_url: str
+) -> list[dict[str, Any]]:
     client = TikTokClient(access_token=access_token, api_url=api_url, extra_secrets=(secret,))
     data = client.get("/oauth2/advertiser/get/", {"app_id": app_id, "secret": secret})
     return list(data.get("list") or [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from tap_tiktok_ads.dates import DAY_LENGTH, day_part
 from tap_tiktok_ads.errors import ConfigError
@@ -19,6 +19,8 @@ from tap_tiktok_ads.errors import ConfigError
 # year 1 would overflow date arithmetic.
 EARLIEST_BOOKMARK = date(2016, 1, 1)
 STATE_OPTION = "--state"
+# A parsed bookmark: a report's day or an entity's instant.
+_Bookmark = TypeVar("_Bookmark", date, datetime)
 
 
 def saved_value(state: Mapping[str, Any], replication_key: str | None) -> Any:
@@ -58,10 +60,12 @@ def entity_instant(value: Any, stream: str, advertiser_id: str) -> datetime | No
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     checked = _checked(moment, value, stream, advertiser_id, "an RFC 3339 date-time")
-    return checked.astimezone(timezone.utc) if checked is not None else None
+    return checked.astimezone(timezone.utc)
 
 
-def _checked(parsed: Any, value: Any, stream: str, advertiser_id: str, kind: str) -> Any:
+def _checked(
+    parsed: _Bookmark | None, value: Any, stream: str, advertiser_id: str, kind: str
+) -> _Bookmark:
     if parsed is None:
         raise bookmark_error(stream, advertiser_id, f"{_shown(value)} is not {kind}")
     day = parsed.date() if isinstance(parsed, datetime) else parsed

@@ -14,12 +14,12 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import backoff
@@ -57,6 +57,15 @@ DEFAULT_MAX_RESPONSE_MB = 128
 MAX_PAGES = 10_000
 
 log = logging.getLogger("tap_tiktok_ads.client")
+
+
+class RequestContext(TypedDict):
+    """What every error of one request names (the keywords of :class:`TikTokAPIError`)."""
+
+    endpoint: str
+    advertiser_id: str | None
+
+
 # msgspec decodes report pages several times faster than the json module requests uses.
 _decode_json = msgspec.json.Decoder().decode
 
@@ -195,7 +204,7 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
     return encoded
 
 
-def redirect_refused(response: requests.Response, context: dict[str, Any]) -> RefusedAPIError:
+def redirect_refused(response: requests.Response, context: RequestContext) -> RefusedAPIError:
     """A redirect is never followed: the request carries the token or the app secret."""
     target = urljoin(response.url, response.headers.get("Location", ""))
     parts = urlsplit(target)
@@ -477,7 +486,7 @@ class TikTokClient:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _with_retries(self, call: Callable[[], Any], max_timeouts: int | None = None) -> Any:
+    def _with_retries(self, call: Callable[[], Answer], max_timeouts: int | None = None) -> Answer:
         limit = self.max_timeouts_per_request
         if max_timeouts is not None:
             limit = max(1, min(limit, max_timeouts))
@@ -503,7 +512,7 @@ class TikTokClient:
         )(call)
         return retrying()
 
-    def _wait_generator(self) -> Iterator[float]:
+    def _wait_generator(self) -> Generator[float, None, None]:
         attempt = 0
         while True:
             ceiling = min(self.backoff_max_seconds, self.backoff_base_seconds * 2**attempt)
@@ -529,10 +538,10 @@ class TikTokClient:
         params: Mapping[str, Any] | None,
         body: Mapping[str, Any] | None,
         advertiser_id: str | None,
-    ) -> Any:
+    ) -> Answer:
         self.rate_limiter.acquire()
         url = f"{self.api_url}{path}"
-        context = {"endpoint": path, "advertiser_id": advertiser_id}
+        context = RequestContext(endpoint=path, advertiser_id=advertiser_id)
         deadline = time.monotonic() + self.request_timeout  # for the whole answer, body included
         try:
             response = self.session.request(
@@ -559,7 +568,7 @@ class TikTokClient:
             return self._parse(response, context, deadline)
 
     def _parse(
-        self, response: requests.Response, context: dict[str, Any], deadline: float
+        self, response: requests.Response, context: RequestContext, deadline: float
     ) -> Answer:
         self._note_server_time(response)
         status = response.status_code
@@ -601,7 +610,7 @@ class TikTokClient:
         return Answer(data, request_id)
 
     def _read_body(
-        self, response: requests.Response, context: dict[str, Any], deadline: float
+        self, response: requests.Response, context: RequestContext, deadline: float
     ) -> bytes:
         """The decoded body, read whole before ``deadline`` and no larger than the cap."""
         try:
@@ -660,12 +669,13 @@ class TikTokClient:
         return self.server_time or local_now()
 
     def _error_for(
-        self, code: int, body: dict[str, Any], context: dict[str, Any]
+        self, code: int, body: dict[str, Any], context: RequestContext
     ) -> TikTokAPIError:
         request_id = body.get("request_id")
-        details = {
-            "request_id": None if request_id is None else self.redact(str(request_id)[:100]),
-            **context,
-        }
         message = self.redact(str(body.get("message") or "no message"))
-        return error_for_code(code, message, **details)
+        return error_for_code(
+            code,
+            message,
+            request_id=None if request_id is None else self.redact(str(request_id)[:100]),
+            **context,
+        )

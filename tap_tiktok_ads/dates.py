@@ -466,7 +466,7 @@ def epoch_to_rfc3339(value: int | float | str | None) -> str | None:
     if value in MISSING or isinstance(value, bool):
         return None
     try:
-        seconds = float(value)  # type: ignore[arg-type]
+        seconds = float(value)
     except (TypeError, ValueError):
         return tiktok_utc_to_rfc3339(value)
     try:

@@ -3,25 +3,35 @@
 singer-sdk 0.54 offers no public hook for these; each entry says which private contract it
 relies on and why the tap needs it. ``tests/test_sdk_compat.py`` checks every contract against
 the installed singer-sdk, so an upgrade that changes one fails there, by name, instead of
-quietly changing bookmarks or records. The streams touch no other private SDK name; the tap's
-config readers (``_env_var_config``, ``_validate_config`` in tap.py) are the ones left outside.
+quietly changing bookmarks or records. No other module of the tap touches a private SDK name,
+and none overrides a method singer-sdk marks ``@final`` (``tests/test_sdk_compat.py`` checks
+both).
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Generator
 from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk.configuration._dict_config import parse_environment_config
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.helpers._state import StateWriter
 from singer_sdk.helpers.types import Context
 from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from typing_extensions import override
 
-from tap_tiktok_ads.state_pacing import PacedStateWriter
 from tap_tiktok_ads.writer import BufferedMsgSpecWriter
+
+#: The tap's Singer message writer (strings or bytes).
+MessageWriter = GenericSingerWriter[Any, Any]
 
 #: The key under which singer-sdk keeps a partition's unfinished bookmark.
 PROGRESS_MARKERS_KEY = "progress_markers"
@@ -34,7 +44,7 @@ def write_state(stream: Stream) -> None:
     state writer unless ``state_manager.is_flushed`` (no record since the last STATE). Report
     streams move a bookmark when a date window is complete, between two of the SDK's own STATE
     messages, and offer it at once so that a failure later in the run does not read the window
-    again (:class:`PacedStateTap` writes it, or a later state, within its pause).
+    again (``state_pacing.PacedStateWriter`` writes it, or a later state, within its pause).
     """
     stream._write_state_message()
 
@@ -133,31 +143,108 @@ class StopSignalHook(Tap):
         self.on_stop_signal(signum, frame)
 
 
-class PacedStateTap(Tap):
-    """A tap whose STATE messages are paced by :class:`PacedStateWriter`.
+class StateWriterBase(StateWriter):
+    """singer-sdk's STATE writer, as the base of a writer that chooses when a STATE goes out.
+
+    Contract: ``StateWriter(message_writer)`` keeps the tap's message writer as
+    ``_message_writer``, and ``write_state(state)`` is called with the tap's live state each
+    time the tap or a stream offers a STATE (see :class:`StateWriterHook`).
+    """
+
+    @property
+    def message_writer(self) -> MessageWriter:
+        return self._message_writer
+
+
+class StateWriterHook(Tap):
+    """A tap whose STATE messages go through the writer :meth:`create_state_writer` makes.
 
     Contract: ``Tap.__init__`` sets ``_state_writer`` (the ``state_writer`` every stream's
-    ``_write_state_message`` and ``Tap.sync_all`` write through) to a
-    ``singer_sdk.helpers._state.StateWriter`` of the tap's message writer, and nothing writes a
-    STATE before ``sync_all``. The STATE held back last is written when ``sync_all`` ends,
-    whether the sync succeeded or failed, so the last STATE of a run is never lost.
+    ``_write_state_message`` and ``Tap.sync_all`` write through) to a ``StateWriter`` of the
+    tap's message writer, and nothing writes a STATE before ``sync_all``: a writer set once
+    ``__init__`` is done sees every STATE of the run.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._state_writer = PacedStateWriter(self.message_writer)
+        self._state_writer = self.create_state_writer(self.message_writer)
+
+    def create_state_writer(self, message_writer: MessageWriter) -> StateWriterBase:
+        """The STATE writer of this tap (singer-sdk's own by default)."""
+        return StateWriterBase(message_writer)
+
+
+def sdk_environment_settings(schema: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """singer-sdk's reading of settings from environment variables (and a ``.env`` file).
+
+    Contract: ``parse_environment_config(schema, prefix)`` reads the variable ``prefix`` + the
+    upper-cased name of each property of ``schema``: integers and booleans ("true", "1",
+    "yes", "on") converted, arrays and objects from JSON, anything else as its text; a property
+    without a variable is left out.
+    """
+    return parse_environment_config(schema, prefix)
+
+
+class EnvironmentConfigHook(Tap):
+    """A tap that reads its settings from environment variables itself.
+
+    Contract: with ``parse_env_config``, ``PluginBase.__init__`` updates the config with the
+    class property ``_env_var_config`` (a dict of settings), and ``_env_var_prefix`` is the
+    variables' prefix (``TAP_MINI_`` for ``tap-mini``). singer-sdk's reader leaves a malformed
+    value (a list setting that is not JSON) for the schema check to quote, secrets included.
+    """
+
+    @classmethod
+    def config_from_environment(cls, prefix: str) -> dict[str, Any]:
+        """The settings in the variables named ``prefix`` + setting (singer-sdk's by default)."""
+        settings: dict[str, Any] = super()._env_var_config
+        return settings
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, Any]:
+        return cls.config_from_environment(cls._env_var_prefix)
+
+
+class ConfigCheckHook(Tap):
+    """A tap that checks its config itself (:meth:`check_config`).
+
+    Contract: ``PluginBase.__init__`` keeps the config (files, then environment) as the dict
+    ``_config`` that ``config`` shows, then calls ``_validate_config(raise_errors=...)``
+    (``raise_errors`` is the ``validate_config`` argument): it returns the errors, raising
+    ``ConfigValidationError`` with them when ``raise_errors``. singer-sdk's own check quotes
+    the offending values, a secret's included.
+    """
+
+    @abstractmethod
+    def check_config(self, config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+        """The problems of ``config`` against ``schema``; may normalize ``config`` in place."""
 
     @override
-    def sync_all(self) -> None:
-        try:
-            super().sync_all()
-        finally:
-            self.paced_state_writer.flush()
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        errors = self.check_config(self._config, schema)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)
+        for error in errors:
+            self.logger.warning("Config validation: %s", error)
+        return errors
 
-    @property
-    def paced_state_writer(self) -> PacedStateWriter:
-        assert isinstance(self._state_writer, PacedStateWriter)
-        return self._state_writer
+
+#: What ``--config`` parses to (see :func:`config_input`).
+ConfigInput = _ConfigInput
+
+
+def config_input(value: ConfigInput | None) -> tuple[dict[str, Any], bool]:
+    """What ``--config`` read: the settings of its files, and whether ``ENV`` was given.
+
+    Contract: ``Tap.cb_config`` (the ``--config`` callback) returns a ``_ConfigInput`` whose
+    ``config`` merges the files (a later one wins) and whose ``parse_env`` says whether ``ENV``
+    was one of the values; ``Tap.invoke`` receives it as ``config``.
+    """
+    if value is None:
+        return {}, False
+    return value.config, value.parse_env
 
 
 def record_line_writer(stream: Stream) -> Callable[[bytes], None] | None:

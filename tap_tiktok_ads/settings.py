@@ -23,7 +23,6 @@ from jsonschema import ValidationError
 from requests.exceptions import RequestException
 from requests.models import PreparedRequest
 from singer_sdk import typing as th
-from singer_sdk.configuration._dict_config import parse_environment_config
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -35,6 +34,7 @@ from tap_tiktok_ads.client import (
 )
 from tap_tiktok_ads.dates import PERIODS, WEEK_DAYS, DateSelection
 from tap_tiktok_ads.errors import ConfigError
+from tap_tiktok_ads.sdk_compat import sdk_environment_settings
 from tap_tiktok_ads.sharding import Shard, parse_shard
 
 MAX_PAGE_SIZE = 1000
@@ -550,7 +550,8 @@ def bounded_number(config: Mapping[str, Any], name: str) -> int | float | Decima
     spec = CONFIG_SCHEMA["properties"][name]
     value = config.get(name)
     if value is None:
-        return spec.get("default")
+        default: int | float = spec["default"]  # every number setting has one
+        return default
     integer = "integer" in spec["type"]
     number = _as_number(value)
     if number is None or (integer and number != int(number)):
@@ -678,7 +679,7 @@ def settings_from_environment(schema: Mapping[str, Any], prefix: str) -> dict[st
     own = {name for name, spec in properties.items() if _is_number_setting(spec)}
     own.add("advertiser_ids")
     rest = {name: spec for name, spec in properties.items() if name not in own}
-    config = parse_environment_config({**schema, "properties": rest}, prefix)
+    config = sdk_environment_settings({**schema, "properties": rest}, prefix)
     for name in sorted(own & set(properties)):
         variable = prefix + name.upper()
         text = os.environ.get(variable, "").strip()

@@ -6,7 +6,7 @@ square of the advertisers (a 1,000-advertiser run wrote 512 MB of STATE for 50k 
 Meltano stores every one it sees. :class:`PacedStateWriter` writes an offered STATE only when
 the last one is old enough; one held back is replaced by the next offer and written at the first
 offer after the pause, and always at the end of the sync, failed or not (see
-``sdk_compat.PacedStateTap``) and on SIGTERM / SIGINT.
+:meth:`PacedStateTap.sync_and_write_last_state`) and on SIGTERM / SIGINT.
 
 What a held STATE costs: a ``kill -9`` (or a crash that writes nothing more) resumes from the
 older STATE written before it. That is correct, only slower: bookmarks move only after whole
@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from singer_sdk.helpers._state import StateWriter
 from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
+
+from tap_tiktok_ads.sdk_compat import MessageWriter, StateWriterBase, StateWriterHook
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ EVERY_STATE = StatePacing(min_seconds=0.0, max_bytes_per_second=math.inf)
 FIRST_AND_LAST = StatePacing(min_seconds=math.inf, max_bytes_per_second=math.inf)
 
 
-class PacedStateWriter(StateWriter):
+class PacedStateWriter(StateWriterBase):
     """singer-sdk's state writer, writing at most one STATE per pause (:class:`StatePacing`).
 
     The state offered is the tap's live state dict; one held back is written as it is when
@@ -64,14 +65,14 @@ class PacedStateWriter(StateWriter):
     pacing: ClassVar[StatePacing] = DEFAULT_PACING
     clock: ClassVar[Callable[[], float]] = time.monotonic
 
-    def __init__(self, message_writer: Any) -> None:
+    def __init__(self, message_writer: MessageWriter) -> None:
         super().__init__(message_writer)
-        self._held: dict[str, Any] | None = None
+        self._held: Mapping[str, Any] | None = None
         self._last_bytes: bytes | str | None = None
         self._next_due = -math.inf  # the first STATE goes out at once
 
     @override
-    def write_state(self, state: dict[str, Any]) -> None:
+    def write_state(self, state: Mapping[str, Any]) -> None:
         if type(self).clock() < self._next_due:
             self._held = state  # no copy, no comparison: a held offer costs nothing
             return
@@ -82,7 +83,7 @@ class PacedStateWriter(StateWriter):
         if self._held is not None:
             self.write_now(self._held)
 
-    def write_now(self, state: dict[str, Any], *, even_if_unchanged: bool = False) -> None:
+    def write_now(self, state: Mapping[str, Any], *, even_if_unchanged: bool = False) -> None:
         """Write ``state`` whatever the pause, unless it is the one written last.
 
         ``even_if_unchanged``: a STATE also writes out the records buffered before it, which
@@ -90,12 +91,38 @@ class PacedStateWriter(StateWriter):
         """
         self._held = None
         message = StateMessage(value=state)
-        encoded = self._message_writer.format_message(message)  # str, or bytes with msgspec
+        encoded = self.message_writer.format_message(message)  # str, or bytes with msgspec
         if isinstance(encoded, bytearray):  # msgspec's writer reuses one buffer: keep a copy
             encoded = bytes(encoded)
         # singer-sdk's writer skips an unchanged state too
         if encoded == self._last_bytes and not even_if_unchanged:
             return
-        self._message_writer.write_message(message)
+        self.message_writer.write_message(message)
         self._last_bytes = encoded
         self._next_due = type(self).clock() + type(self).pacing.hold_seconds(len(encoded))
+
+
+class PacedStateTap(StateWriterHook):
+    """A tap whose STATE messages are paced by :class:`PacedStateWriter`.
+
+    singer-sdk's ``Tap.sync_all`` is ``@final``: a sync runs through
+    :meth:`sync_and_write_last_state`, which writes the STATE held back last when ``sync_all``
+    ends, whether it succeeded or failed, so the last STATE of a run is never lost.
+    """
+
+    @override
+    def create_state_writer(self, message_writer: MessageWriter) -> PacedStateWriter:
+        return PacedStateWriter(message_writer)
+
+    def sync_and_write_last_state(self) -> None:
+        """``sync_all``, then the STATE held back, however the sync ends."""
+        try:
+            self.sync_all()
+        finally:
+            self.paced_state_writer.flush()
+
+    @property
+    def paced_state_writer(self) -> PacedStateWriter:
+        writer = self.state_writer
+        assert isinstance(writer, PacedStateWriter)
+        return writer

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cached_property
-from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any
 
+import click
 from singer_sdk import Stream, Tap
-from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
-from tap_tiktok_ads import DISTRIBUTION
+from tap_tiktok_ads import DISTRIBUTION, cli
 from tap_tiktok_ads.advertisers import Advertisers
 from tap_tiktok_ads.bookmarks import check_state, check_state_shape
+from tap_tiktok_ads.catalog_text import catalog_text
 from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, TikTokClient
-from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.redaction import register_secrets
 from tap_tiktok_ads.reports.definitions import (
     ReportDefinition,
@@ -31,7 +24,12 @@ from tap_tiktok_ads.reports.definitions import (
     deprecated_service_type_warning,
     predefined_reports,
 )
-from tap_tiktok_ads.sdk_compat import PacedStateTap, StopSignalHook
+from tap_tiktok_ads.sdk_compat import (
+    ConfigCheckHook,
+    ConfigInput,
+    EnvironmentConfigHook,
+    StopSignalHook,
+)
 from tap_tiktok_ads.settings import (
     Settings,
     config_errors,
@@ -40,7 +38,8 @@ from tap_tiktok_ads.settings import (
     secret_values,
     settings_from_environment,
 )
-from tap_tiktok_ads.shutdown import Interrupted, exit_after, on_signal
+from tap_tiktok_ads.shutdown import Interrupted, on_signal
+from tap_tiktok_ads.state_pacing import PacedStateTap
 from tap_tiktok_ads.streams.advertisers import AdvertisersStream
 from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
 from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
@@ -65,7 +64,7 @@ ENTITY_STREAMS: tuple[type[TikTokStream], ...] = (
 )
 
 
-class TapTikTokAds(PacedStateTap, StopSignalHook, Tap):
+class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigCheckHook, Tap):
     """Singer tap for TikTok Ads (Business API v1.3)."""
 
     name = "tap-tiktok-ads"
@@ -78,25 +77,19 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, Tap):
     def settings(self) -> Settings:
         return Settings.from_config(self.config)
 
-    @classproperty
-    def _env_var_config(cls) -> dict[str, Any]:  # replaces singer-sdk's reader
+    @classmethod
+    @override
+    def config_from_environment(cls, prefix: str) -> dict[str, Any]:
         schema = cls.config_jsonschema
         cls.append_builtin_config(schema)
-        return settings_from_environment(schema, cls._env_var_prefix)
+        return settings_from_environment(schema, prefix)
 
     @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def check_config(self, config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
         """singer-sdk's check, but its messages never echo a secret's value."""
-        schema = self.config_jsonschema
-        self.append_builtin_config(schema)
-        register_secrets(*secret_values(self._config))
-        self._config.update(numbers_given_as_text(self._config))
-        errors = config_errors(self._config, schema)
-        if errors and raise_errors:
-            raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)
-        for error in errors:
-            self.logger.warning("Config validation: %s", error)
-        return errors
+        register_secrets(*secret_values(config))
+        config.update(numbers_given_as_text(config))
+        return config_errors(config, schema)
 
     @cached_property
     def client(self) -> TikTokClient:
@@ -150,6 +143,12 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, Tap):
         streams += [ReportStream(self, services, d) for d in self.report_definitions]
         return streams
 
+    @property
+    @override
+    def catalog_json_text(self) -> str:
+        """The catalog for ``--discover``: one line per property and metadata entry."""
+        return catalog_text(self.catalog_dict)
+
     def _selected_stream_names(self) -> list[str]:
         return [stream.name for stream in self.streams.values() if stream.selected]
 
@@ -172,84 +171,27 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, Tap):
             self.paced_state_writer.write_now(self.state, even_if_unchanged=True)
             raise
 
+    # singer-sdk's click command calls these three; the command's own work is in cli.py.
     @classmethod
-    def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        """Report the tap's own errors as one line and exit 1 (a traceback with the debug flag)."""
-        try:
-            for option in ("state", "catalog"):
-                if kwargs.get(option) is not None:
-                    kwargs[option] = io.StringIO(checked_json(kwargs[option].read(), option))
-            super().invoke(*args, **kwargs)
-        except TapTikTokAdsError as error:
-            exit_with_error(error)
-        except Interrupted as stop:
-            exit_after(stop)
+    @override
+    def invoke(cls, **options: Any) -> None:
+        cli.invoke(cls, **options)
 
     @classmethod
-    def cb_config(cls, ctx: Any, param: Any, value: tuple[str, ...]) -> Any:  # type: ignore[override]
+    @override
+    def cb_config(
+        cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
+    ) -> ConfigInput:
         """Read the ``--config`` files; a missing or malformed one is one line, not a traceback."""
-        try:
-            for path in value:
-                if path != "ENV":
-                    check_config_file(path)
-        except ConfigError as error:
-            exit_with_error(error)
+        with cli.one_line_errors():
+            cli.check_config_files(value)
         return super().cb_config(ctx, param, value)
 
     @classmethod
-    def cb_discover(cls, ctx: Any, param: Any, value: bool) -> None:  # type: ignore[override]
-        try:
+    @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        with cli.one_line_errors():
             super().cb_discover(ctx, param, value)
-        except TapTikTokAdsError as error:
-            exit_with_error(error)
-
-
-def check_config_file(path: str) -> None:
-    """The ``--config`` file exists and holds a JSON object (errors never quote its content)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("--config", f"{path} was not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError("--config", f"cannot read {path} ({type(error).__name__})") from None
-    try:  # NaN and Infinity are not JSON: singer-sdk's reader refuses them too
-        value = json.loads(text, parse_constant=_not_json)
-    except ValueError as error:  # names the line and column only
-        raise ConfigError("--config", f"{path} is not valid JSON ({error})") from None
-    if not isinstance(value, dict):
-        raise ConfigError("--config", f"{path} must hold a JSON object")
-
-
-def _not_json(constant: str) -> None:
-    raise ValueError(f"{constant} is not a JSON value")
-
-
-def checked_json(text: str, option: str) -> str:
-    """The file's text if it holds the JSON object ``--state`` / ``--catalog`` expect."""
-    try:
-        value = json.loads(text or "{}")
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"--{option}", f"the file is not valid JSON ({error})") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"--{option}", "the file must hold a JSON object")
-    streams = value.get("streams", [])
-    if option == "catalog" and not (
-        isinstance(streams, list)
-        and all(isinstance(s, dict) and s.get("tap_stream_id") for s in streams)
-    ):
-        raise ConfigError("--catalog", "`streams` must be a list of entries with tap_stream_id")
-    if option == "state":
-        check_state_shape(value)
-    return text or "{}"
-
-
-def exit_with_error(error: Exception) -> NoReturn:
-    logger = logging.getLogger("tap-tiktok-ads")
-    if os.environ.get(DEBUG_ENV):
-        logger.exception("%s", error)
-    else:
-        logger.error("%s", error)
-    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -88,7 +88,7 @@ def run_tap(
     stdout = io.TextIOWrapper(buffer, encoding="utf-8")
     with contextlib.redirect_stdout(stdout):
         tap = TapTikTokAds(config=config, state=state, catalog=catalog)
-        tap.sync_all()
+        tap.sync_and_write_last_state()
         stdout.flush()
     lines = buffer.getvalue().splitlines()
     run = TapRun(messages=[json.loads(line, parse_float=Decimal) for line in lines if line])
@@ -102,8 +102,18 @@ def run_tap(
     return run
 
 
+def bookmark_values(state: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """(stream, partition context) -> its bookmark, for every partition that has one."""
+    return {
+        (stream, json.dumps(partition.get("context"), sort_keys=True)): value
+        for stream, stream_state in state.get("bookmarks", {}).items()
+        for partition in stream_state.get("partitions", [stream_state])
+        if (value := partition.get("replication_key_value")) is not None
+    }
+
+
 def catalog_selecting(
-    config: dict[str, Any], streams: dict[str, list[str] | None]
+    config: dict[str, Any], streams: Mapping[str, list[str] | None]
 ) -> dict[str, Any]:
     """The discovered catalog with only ``streams`` selected.
 

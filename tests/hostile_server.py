@@ -58,7 +58,7 @@ class HostileServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}{API_PREFIX}"
 
     def __enter__(self) -> HostileServer:

@@ -50,7 +50,7 @@ def test_a_bad_token_fails_before_any_message_of_a_stream() -> None:
         out = io.StringIO()
         tap = TapTikTokAds(config=config, catalog=catalog)
         with contextlib.redirect_stdout(out), pytest.raises(TapTikTokAdsError, match="token"):
-            tap.sync_all()
+            tap.sync_and_write_last_state()
         assert out.getvalue() == ""
         paths: list[Any] = [r["path"] for r in emu.requests()]
         assert paths == [INFO_PATH]

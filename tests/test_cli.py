@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -12,14 +13,26 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tap_tiktok_ads.cli import checked_json
 from tap_tiktok_ads.emulator import Emulator
-from tests.conftest import EMULATOR_TODAY, PINNED_CLOCK_SKEW_HOURS
+from tap_tiktok_ads.errors import ConfigError
+from tap_tiktok_ads.state_pacing import EVERY_STATE, FIRST_AND_LAST, PacedStateWriter, StatePacing
+from tap_tiktok_ads.tap import TapTikTokAds
+from tests.conftest import (
+    EMULATOR_TODAY,
+    PINNED_CLOCK_SKEW_HOURS,
+    TapRun,
+    bookmark_values,
+    catalog_selecting,
+    tap_config,
+)
 
 TOKEN = "tok-9f8e7d6c5b4a-secret"
 APP_SECRET = "app-1a2b3c4d5e6f-secret"
@@ -320,3 +333,66 @@ def test_every_record_reaches_stdout_even_without_a_final_state(
     assert synced.returncode == 0
     types = [json.loads(line)["type"] for line in synced.stdout.splitlines()]
     assert types.count("RECORD") == len(emu.world.advertisers)
+
+
+# -- in-process runs of the command: the last STATE, whatever the pacing holds back ----------
+
+PACED_STREAMS: dict[str, list[str] | None] = {
+    "advertisers": None,
+    "campaigns": None,
+    "ad_groups": None,
+    "ads": None,
+    "ad_performance_daily": ["spend", "clicks"],
+}
+
+
+def run_command(
+    tmp_path: Path, config: dict[str, Any], catalog: dict[str, Any], pacing: StatePacing
+) -> tuple[TapRun, int]:
+    """``tap-tiktok-ads --config --catalog`` in this process: its messages and exit status."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    args = ["--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")]
+    buffer = io.BytesIO()
+    stdout = io.TextIOWrapper(buffer, encoding="utf-8")
+    status = 0
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(stdout):
+        patch.setattr(PacedStateWriter, "pacing", pacing)
+        try:
+            TapTikTokAds.cli(args, standalone_mode=False)
+        except SystemExit as stop:
+            status = int(stop.code or 0)
+        stdout.flush()
+    run = TapRun(messages=[json.loads(line) for line in buffer.getvalue().splitlines() if line])
+    run.states.extend(m["value"] for m in run.messages if m["type"] == "STATE")
+    return run, status
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["succeeds", "fails"])
+def test_the_command_writes_the_state_held_back_when_the_sync_ends(
+    tmp_path: Path, fails: bool
+) -> None:
+    with Emulator(seed=22, advertisers=4, today=EMULATOR_TODAY) as emu:
+        config = tap_config(emu, start_days_back=5, end_days_back=2, max_paging_restarts=1)
+        catalog = catalog_selecting(config, PACED_STREAMS)
+        runs = []
+        for pacing in (EVERY_STATE, FIRST_AND_LAST):
+            if fails:
+                emu.fail_next("/report/integrated/get/", "empty_page", times=2)
+            runs.append(run_command(tmp_path, config, catalog, pacing))
+    (unpaced, unpaced_status), (paced, paced_status) = runs
+    assert unpaced_status == paced_status == (1 if fails else 0)
+    if not fails:
+        assert len(unpaced.states) > 2  # the pacing held some back
+    # FIRST_AND_LAST writes the first STATE offered; the second is the one held back, written
+    # when the sync ended (on failure, it also holds the failed stream's new partition entry).
+    assert len(paced.states) == 2
+    assert paced.messages[-1]["type"] == "STATE"
+    assert bookmark_values(paced.final_state) == bookmark_values(unpaced.final_state)
+
+
+def test_state_and_catalog_files_are_read_as_singer_sdk_reads_them() -> None:
+    assert checked_json('{"bookmarks": {}, "x": 1.10}', "state")["x"] == Decimal("1.10")
+    assert checked_json("", "catalog") == {}
+    with pytest.raises(ConfigError, match=r"--state: the file is not valid JSON .*NaN"):
+        checked_json('{"x": NaN}', "state")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
@@ -23,6 +24,12 @@ from tap_tiktok_ads.errors import (
 API = "https://business-api.tiktok.com/open_api/v1.3"
 TOKEN = "unit-test-token-5f1c"
 SECRET = "unit-test-secret-9a2b"
+
+
+def query_of(url: str | None) -> dict[str, list[str]]:
+    """The query parameters of a request's URL."""
+    assert url is not None
+    return parse_qs(urlparse(url).query)
 
 
 def envelope(code: int = 0, data: object = None, message: str = "OK") -> dict:
@@ -84,7 +91,7 @@ def test_sends_access_token_header_and_returns_data(client: TikTokClient) -> Non
     assert data == {"list": [{"campaign_id": "1"}]}
     sent = responses.calls[0].request
     assert sent.headers["Access-Token"] == TOKEN
-    assert parse_qs(urlparse(sent.url).query)["fields"] == ['["campaign_id"]']
+    assert query_of(sent.url)["fields"] == ['["campaign_id"]']
 
 
 @responses.activate
@@ -204,7 +211,7 @@ def test_connection_error_text_does_not_leak_the_query(client: TikTokClient) -> 
 @responses.activate
 def test_pages_follow_total_page(client: TikTokClient) -> None:
     def page_callback(request: requests.PreparedRequest) -> tuple[int, dict, str]:
-        query = parse_qs(urlparse(request.url).query)
+        query = query_of(request.url)
         page = int(query["page"][0])
         rows = [{"id": f"{page}-{i}"} for i in range(2 if page < 3 else 1)]
         info = {"page": page, "page_size": 2, "total_number": 5, "total_page": 3}
@@ -213,7 +220,7 @@ def test_pages_follow_total_page(client: TikTokClient) -> None:
     responses.add_callback(responses.GET, f"{API}/campaign/get/", callback=page_callback)
     pages = list(client.get_pages("/campaign/get/", {"advertiser_id": "1"}, page_size=2))
     assert [len(p) for p in pages] == [2, 2, 1]
-    sent_pages = [parse_qs(urlparse(c.request.url).query)["page"][0] for c in responses.calls]
+    sent_pages = [query_of(c.request.url)["page"][0] for c in responses.calls]
     assert sent_pages[0] == "1"  # page 1 tells how many pages there are
     assert sorted(sent_pages) == ["1", "2", "3"]  # the others in parallel, each once
 
@@ -248,12 +255,20 @@ def test_now_follows_the_server_date_header(
     assert client.now().isoformat() == "2026-11-20T23:59:30+00:00"
 
 
-def paged(pages: dict[int, tuple[list[dict], int]], page_size: int = 2):  # type: ignore[no-untyped-def]
-    """A callback answering page N with (rows, total_number); each page answered once."""
+Callback = Callable[[requests.PreparedRequest], tuple[int, dict, str]]
+
+
+def paged(
+    pages: dict[int | tuple[int, int], tuple[list[dict], int]], page_size: int = 2
+) -> tuple[Callback, list[int]]:
+    """A callback answering page N with (rows, total_number); each page answered once.
+
+    ``pages`` may also answer the Nth request of a page: key ``(page, N)``.
+    """
     served: list[int] = []
 
     def callback(request: requests.PreparedRequest) -> tuple[int, dict, str]:
-        page = int(parse_qs(urlparse(request.url).query)["page"][0])
+        page = int(query_of(request.url)["page"][0])
         served.append(page)
         attempt = served.count(page)
         rows, total = pages[(page, attempt)] if (page, attempt) in pages else pages[page]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tap_tiktok_ads.emulator import Emulator
-from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
 
 STREAMS: dict[str, list[str] | None] = {
     "campaigns": None,
@@ -13,7 +13,7 @@ STREAMS: dict[str, list[str] | None] = {
 }
 
 
-def records_in_order(run) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
+def records_in_order(run: TapRun) -> list[tuple[str, dict]]:
     return [(m["stream"], m["record"]) for m in run.messages if m["type"] == "RECORD"]
 
 

@@ -50,7 +50,7 @@ def sync(
     error: BaseException | None = None
     with contextlib.redirect_stdout(stdout):
         try:
-            TapTikTokAds(config=config, catalog=catalog).sync_all()
+            TapTikTokAds(config=config, catalog=catalog).sync_and_write_last_state()
         except Exception as failure:
             error = failure
         stdout.flush()

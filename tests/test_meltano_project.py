@@ -57,7 +57,8 @@ def meltano_selection() -> dict[str, set[str]]:
     rules = select_metadata_rules(["!*.*"]) + select_metadata_rules(extractor()["select"])
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
     try:
-        MetadataExecutor(rules).visit(catalog)
+        # Meltano adds `visit` with a class decorator its type hints do not show.
+        MetadataExecutor(rules).visit(catalog)  # type: ignore[attr-defined]
     finally:
         structlog.reset_defaults()
     return {

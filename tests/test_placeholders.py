@@ -48,13 +48,15 @@ def test_report_records_cut_the_day_with_the_dates_function() -> None:
 
 def placeholder_tuples(source: Path) -> int:
     tree = ast.parse(source.read_text(encoding="utf-8"))
-    return sum(
-        1
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Tuple)
-        and all(isinstance(item, ast.Constant) for item in node.elts)
-        and "-" in [item.value for item in node.elts]  # type: ignore[attr-defined]
-        and None in [item.value for item in node.elts]  # type: ignore[attr-defined]
+    return len(
+        [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Tuple)
+            and all(isinstance(item, ast.Constant) for item in node.elts)
+            and "-" in [item.value for item in node.elts]  # type: ignore[attr-defined]
+            and None in [item.value for item in node.elts]  # type: ignore[attr-defined]
+        ]
     )
 
 

@@ -16,6 +16,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -368,7 +369,7 @@ def test_a_mistyped_secret_is_named_never_shown(
 def test_an_invalid_custom_report_is_refused_before_any_request_with_a_catalog(
     emu: Emulator, tmp_path: Path
 ) -> None:
-    catalog = {"streams": []}
+    catalog: dict[str, list[Any]] = {"streams": []}
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     emu.clear_requests()
     custom = [{"name": "abc\n", "data_level": "ad"}]
@@ -404,17 +405,22 @@ def test_settings_from_environment_variables(emu: Emulator, tmp_path: Path) -> N
         "TAP_TIKTOK_ADS_RETRY_BACKOFF_SECONDS": "0.5",
     }
     command = [str(BIN / "tap-tiktok-ads"), "--config", "ENV"]
-    run = {"capture_output": True, "text": True, "timeout": 120, "cwd": tmp_path}
-    discovered = subprocess.run([*command, "--discover"], env=env, **run)
+
+    def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, *args], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+
+    discovered = run("--discover", env=env)
     assert discovered.returncode == 0, discovered.stderr[-2000:]
     catalog = select(json.loads(discovered.stdout), "advertisers")
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
-    synced = subprocess.run([*command, "--catalog", str(tmp_path / "catalog.json")], env=env, **run)
+    synced = run("--catalog", str(tmp_path / "catalog.json"), env=env)
     assert synced.returncode == 0, synced.stderr[-2000:]
     records = [json.loads(line) for line in synced.stdout.splitlines() if '"RECORD"' in line]
     assert [r["record"]["advertiser_id"] for r in records] == [first]
 
-    broken = subprocess.run(command, env={**env, "TAP_TIKTOK_ADS_MAX_RETRIES": "two"}, **run)
+    broken = run(env={**env, "TAP_TIKTOK_ADS_MAX_RETRIES": "two"})
     assert broken.returncode == 1
     assert error_lines(broken.stderr)[0].split("| ")[-1].startswith("max_retries: ")
     assert "Traceback" not in broken.stderr
@@ -503,7 +509,7 @@ def test_when_writing_fails_after_the_exchange_the_token_is_printed(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setenv("TIKTOK_APP_SECRET", APP_SECRET)
-    monkeypatch.setattr(auth_module.tempfile, "mkstemp", disk_full)
+    monkeypatch.setattr(tempfile, "mkstemp", disk_full)
     target = tmp_path / "tiktok.json"
     status = exchange(
         emu.base_url, emu.app_id, emu.issue_auth_code(), "--write-config", str(target)

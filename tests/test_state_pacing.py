@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.state_pacing import (
@@ -24,7 +25,13 @@ from tap_tiktok_ads.state_pacing import (
     StatePacing,
 )
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, tap_config
+from tests.conftest import (
+    EMULATOR_TODAY,
+    TapRun,
+    bookmark_values,
+    catalog_selecting,
+    tap_config,
+)
 
 ADVERTISERS = 12
 REPORT = "ad_performance_daily"
@@ -47,7 +54,7 @@ def sync(
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(stdout):
         patch.setattr(PacedStateWriter, "pacing", pacing)
         try:
-            TapTikTokAds(config=config, catalog=catalog).sync_all()
+            TapTikTokAds(config=config, catalog=catalog).sync_and_write_last_state()
         except Exception as failure:
             error = failure
         stdout.flush()
@@ -105,16 +112,6 @@ def test_a_failed_sync_still_writes_the_state_held_back() -> None:
     TapTikTokAds(config=config, catalog=catalog, state=paced.final_state)  # a valid --state
 
 
-def bookmark_values(state: dict[str, Any]) -> dict[tuple[str, str], Any]:
-    """(stream, partition context) -> its bookmark, for every partition that has one."""
-    return {
-        (stream, json.dumps(partition.get("context"), sort_keys=True)): value
-        for stream, stream_state in state.get("bookmarks", {}).items()
-        for partition in stream_state.get("partitions", [stream_state])
-        if (value := partition.get("replication_key_value")) is not None
-    }
-
-
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -123,13 +120,13 @@ class FakeClock:
         return self.now
 
 
-class Collect:
+class Collect(GenericSingerWriter[bytes, Any]):
     """A message writer that keeps what it is given."""
 
     def __init__(self) -> None:
         self.values: list[dict[str, Any]] = []
 
-    def format_message(self, message: Any) -> bytes:
+    def serialize_message(self, message: Any) -> bytes:
         return json.dumps(message.to_dict()).encode()
 
     def write_message(self, message: Any) -> None:

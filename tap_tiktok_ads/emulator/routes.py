@@ -172,8 +172,7 @@ def entity_filter(
     tests = [_status_test(filtering), _buying_test(filtering, emu)]
     for key in ID_FILTERS:
         if filtering.get(key):
-            wanted = frozenset(_id_list(filtering, key))
-            tests.append(lambda row, key=key, wanted=wanted: row.get(key[:-1]) in wanted)
+            tests.append(_id_test(key[:-1], frozenset(_id_list(filtering, key))))
     name = str(filtering.get(NAME_FILTERS[table]) or "").lower()
     if name:  # a fuzzy match, like TikTok's
         tests.append(lambda row: name in row[NAME_FILTERS[table]].lower())
@@ -182,6 +181,10 @@ def entity_filter(
         tests.append(lambda row: _campaign_of(row, emu)["objective_type"] == objective)
     tests += _time_tests(table, filtering)
     return lambda row: all(test(row) for test in tests)
+
+
+def _id_test(field: str, wanted: frozenset[str]) -> Callable[[dict[str, Any]], bool]:
+    return lambda row: row.get(field) in wanted
 
 
 def _status_test(filtering: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:

@@ -150,7 +150,8 @@ class Emulator:
     @property
     def root_url(self) -> str:
         """``http://127.0.0.1:PORT``, where ``/portal/auth`` lives."""
-        host, port = self._server.server_address[:2]
+        # The bound socket's address (server_address is typed as possibly bytes; it never is).
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     def start(self) -> Emulator:

@@ -201,8 +201,9 @@ class World:
         zone, currency, country = ACCOUNTS[index % len(ACCOUNTS)]
         brand = BRANDS[index % len(BRANDS)]
         created = self.now - timedelta(days=self.history_days + 200 + index)
-        advertiser = {
-            "advertiser_id": self._new_id("70", 17),
+        advertiser_id = self._new_id("70", 17)
+        advertiser: dict[str, Any] = {
+            "advertiser_id": advertiser_id,
             "name": f"{brand} {country} Ads",
             "status": "STATUS_ENABLE",
             "role": "ROLE_ADVERTISER",
@@ -235,7 +236,7 @@ class World:
             "create_time": int(created.timestamp()),
         }
         self.advertisers.append(advertiser)
-        self._countries[advertiser["advertiser_id"]] = country
+        self._countries[advertiser_id] = country
         for number in range(self.campaigns_per_advertiser):
             self._add_campaign(advertiser, number)
         for number in range(self.audiences_per_advertiser):

@@ -99,10 +99,10 @@ class Dimension:
 
 
 ALL_LEVELS = frozenset(LEVELS)
-FROM_CAMPAIGN = frozenset({"campaign", "ad_group", "ad"})
-FROM_AD_GROUP = frozenset({"ad_group", "ad"})
-AD_ONLY = frozenset({"ad"})
-ADVERTISER_ONLY = frozenset({"advertiser"})
+FROM_CAMPAIGN: frozenset[DataLevel] = frozenset({"campaign", "ad_group", "ad"})
+FROM_AD_GROUP: frozenset[DataLevel] = frozenset({"ad_group", "ad"})
+AD_ONLY: frozenset[DataLevel] = frozenset({"ad"})
+ADVERTISER_ONLY: frozenset[DataLevel] = frozenset({"advertiser"})
 BOTH = frozenset(REPORT_TYPES)
 BASIC = frozenset({"BASIC"})
 ALL_GRANULARITIES = frozenset(GRANULARITIES)

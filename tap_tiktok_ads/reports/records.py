@@ -36,15 +36,22 @@ def to_integer(value: Any) -> int | None:
         except ValueError:
             pass
         else:
-            return number if -MAX_INTEGER <= number <= MAX_INTEGER else _out_of_range(value)
+            if -MAX_INTEGER <= number <= MAX_INTEGER:
+                return number
+            _warn_out_of_range(value)
+            return None
     elif type(value) is int:
-        return value if -MAX_INTEGER <= value <= MAX_INTEGER else _out_of_range(value)
+        if -MAX_INTEGER <= value <= MAX_INTEGER:
+            return value
+        _warn_out_of_range(value)
+        return None
     decimal = to_number(value)
     if decimal is None or decimal != decimal.to_integral_value():
         return None
     # Checked before int(): "1e2000000" is a small Decimal but a two-million-digit int.
     if not -MAX_INTEGER <= decimal <= MAX_INTEGER:
-        return _out_of_range(value)
+        _warn_out_of_range(value)
+        return None
     return int(decimal)
 
 
@@ -66,14 +73,14 @@ def to_number(value: Any) -> Decimal | None:
         number.adjusted() < 308 or number.copy_abs() <= MAX_NUMBER
     ):  # the first test is the cheap one
         return number
-    return _out_of_range(value)
+    _warn_out_of_range(value)
+    return None
 
 
-def _out_of_range(value: Any) -> None:
+def _warn_out_of_range(value: Any) -> None:
     text = str(value)
     shown = text if len(text) <= 40 else f"{text[:37]}..."
     log.warning("A metric value %s is out of range for its column; it is written as null", shown)
-    return None
 
 
 def to_string(value: Any) -> str | None:

@@ -48,6 +48,9 @@ class TikTokStream(Stream):
     records of no context, and there are none.
     """
 
+    #: Set by every stream class (report streams take theirs from their definition): the tap
+    #: reads the entity streams' names before it creates them.
+    name: str
     #: Properties the tap adds itself; never sent to TikTok in ``fields``.
     derived_properties: ClassVar[frozenset[str]] = frozenset()
 
@@ -83,7 +86,7 @@ class TikTokStream(Stream):
         Partitions are synced one after another, in order; small per-advertiser listings
         would otherwise cost one round trip each. Records still come out in partition order.
         """
-        partitions = self.partitions or [context]
+        partitions = self.partitions or [dict(context)]
         index = partitions.index(dict(context)) if dict(context) in partitions else 0
         for upcoming in partitions[index : index + PREFETCH_PARTITIONS]:
             key = upcoming["advertiser_id"]
@@ -123,7 +126,7 @@ class EntitySchemaStream(TikTokStream):
     fields become strings, fields the schema lacks are left out with one warning each.
     """
 
-    schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS_DIR)  # type: ignore[assignment]
+    schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS_DIR)
 
     @override
     def post_process(

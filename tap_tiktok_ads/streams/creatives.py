@@ -145,7 +145,9 @@ class CreativeStream(PermissionAwareStream, EntityStream):
         return {**row, self.id_field: str(row[self.id_field])}
 
     @override
-    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
         row.pop("is_deleted", None)  # library files have no status to derive it from
         return super().post_process(row, context)
 

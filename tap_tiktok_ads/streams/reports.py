@@ -114,7 +114,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         self.row_key = row_key(definition)
         self._written_in_batches = 0  # records of this sync written by FastRecords
         self._last_row_of_page: dict[str, Any] | None = None  # of the page being read
-        self.replication_key = definition.time_dimension  # type: ignore[assignment]
+        self.replication_key = definition.time_dimension
 
     # -- catalog ----------------------------------------------------------------------------
 
@@ -668,7 +668,7 @@ def row_key(definition: ReportDefinition) -> Callable[[dict[str, Any]], tuple[An
     lengths = TIME_LENGTHS.get(time_name or "")
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        dimensions = row.get("dimensions")
+        dimensions: Any = row.get("dimensions")  # untrusted: the checks below judge it
         try:
             values = pick(dimensions)
             hash(values)  # fails for a list or an object in a dimension

@@ -37,7 +37,8 @@ class RecordShaper:
         self.stream_name = stream_name
         self.logger = logger
         self.warned: set[str] = set()
-        self._shape = self._object(schema, "")
+        # An object's converter turns a dict into a dict.
+        self._shape: Callable[[dict[str, Any]], dict[str, Any]] = self._object(schema, "")
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
         return self._shape(record)

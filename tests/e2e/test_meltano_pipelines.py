@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from tap_tiktok_ads.emulator import Emulator
-from tap_tiktok_ads.reports.catalog import LEVEL_ID_DIMENSION, api_data_level
+from tap_tiktok_ads.reports.catalog import LEVEL_ID_DIMENSION, DataLevel, api_data_level
 from tests.conftest import PINNED_CLOCK_SKEW_HOURS
 from tests.e2e.conftest import MELTANO, ROOT, Postgres, meltano_env
 
@@ -80,19 +80,19 @@ TOP_VIEW_FILTER = {
 }
 
 
-def expected_rows(emu: Emulator, level: str, first: date, last: date) -> int:
+def expected_rows(emu: Emulator, level: DataLevel, first: date, last: date) -> int:
     """What the emulator holds for a daily performance table over first..last."""
     total = 0
     for advertiser in emu.world.advertisers:
         day = first
         while day <= last:
             end = min(day + timedelta(days=29), last)
-            params = {
+            params: dict[str, Any] = {
                 "advertiser_id": advertiser["advertiser_id"],
                 "report_type": "BASIC",
                 "data_level": api_data_level(level),
-                "page_size": 1000,  # type: ignore[arg-type]
-                "dimensions": [LEVEL_ID_DIMENSION[level], "stat_time_day"],  # type: ignore[index]
+                "page_size": 1000,
+                "dimensions": [LEVEL_ID_DIMENSION[level], "stat_time_day"],
                 "start_date": day.isoformat(),
                 "end_date": end.isoformat(),
             }

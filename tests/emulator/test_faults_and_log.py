@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -117,7 +118,11 @@ def test_control_routes(emu: Emulator) -> None:
         "/user/info/"
     ]
     requests.delete(f"{root}/requests", timeout=5)
-    config = {"now": "2026-12-01T08:00:00+00:00", "faults": {"50000": 1.0}, "fault_seed": 2}
+    config: dict[str, Any] = {
+        "now": "2026-12-01T08:00:00+00:00",
+        "faults": {"50000": 1.0},
+        "fault_seed": 2,
+    }
     assert requests.post(f"{root}/config", json=config, timeout=5).status_code == 200
     assert emu.now.isoformat() == "2026-12-01T08:00:00+00:00"
     assert call(emu, "/user/info/")["code"] == 50000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -30,10 +30,10 @@ def local_today(emu: Emulator, index: int = 0) -> datetime:
 
 
 def totals(rows: list[dict[str, Any]], names: list[str] = ADDITIVE) -> dict[str, Decimal]:
-    summed: Counter[str] = Counter()
+    summed: defaultdict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
         for name in names:
-            summed[name] += Decimal(row["metrics"][name])  # type: ignore[assignment]
+            summed[name] += Decimal(row["metrics"][name])
     return {name: summed[name] for name in names}
 
 
@@ -270,7 +270,7 @@ def test_conversions_grow_for_recent_days_only() -> None:
 
 def test_too_large_days_answers_40067() -> None:
     with Emulator(seed=1, advertisers=1, today=EMULATOR_TODAY, too_large_days=7) as emu:
-        base = {
+        base: dict[str, Any] = {
             "advertiser_id": advertiser(emu),
             "report_type": "BASIC",
             "data_level": "AUCTION_AD",

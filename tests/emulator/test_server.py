@@ -106,7 +106,7 @@ def test_same_seed_same_world() -> None:
         Emulator(seed=5, today=EMULATOR_TODAY) as two,
     ):
         assert one.world.ads == two.world.ads
-        params = {
+        params: dict[str, Any] = {
             "advertiser_id": advertiser(one),
             "report_type": "BASIC",
             "data_level": "AUCTION_AD",
@@ -121,7 +121,7 @@ def test_same_seed_same_world() -> None:
         )
 
 
-REPORT = {"report_type": "BASIC", "data_level": "AUCTION_AD", "page_size": 1000}
+REPORT: dict[str, Any] = {"report_type": "BASIC", "data_level": "AUCTION_AD", "page_size": 1000}
 
 
 @pytest.mark.parametrize(
@@ -301,6 +301,8 @@ def test_money_over_money_ratios_are_not_scaled_by_cents() -> None:
         m
         for m in METRICS.values()
         if m.kind == "ratio"
+        and m.numerator is not None
+        and m.denominator is not None
         and METRICS[m.numerator].kind == "money"
         and METRICS[m.denominator].kind == "money"
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import jsonschema
 
 from tap_tiktok_ads.emulator import Emulator
-from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
 
 
-def validate(run, stream: str) -> None:  # type: ignore[no-untyped-def]
+def validate(run: TapRun, stream: str) -> None:
     validator = jsonschema.Draft7Validator(
         run.schemas[stream], format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
     )
