@@ -541,7 +541,7 @@ def test_encoded_record_lines_are_written_as_the_sdk_writes_records() -> None:
 
     class LinesStream(DayStream):
         replication_key = None  # type: ignore[assignment]
-        emit_activate_version_messages = True  # type: ignore[assignment]
+        emit_activate_version_messages = True
 
         def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
             yield dict(ROWS[0])  # the SDK's way

@@ -76,9 +76,11 @@ def typical_metrics() -> dict[str, Any]:
 TYPICAL = typical_metrics()
 
 
-def row(day: int = 1, ad_id: str = "1700000000000000001", **metrics: Any) -> dict[str, Any]:
+def row(
+    day: int = 1, metrics: dict[str, Any] | None = None, ad_id: str = "1700000000000000001"
+) -> dict[str, Any]:
     dimensions = {"ad_id": ad_id, "stat_time_day": f"2026-11-{day:02d} 00:00:00"}
-    return {"dimensions": dimensions, "metrics": {**TYPICAL, **metrics}}
+    return {"dimensions": dimensions, "metrics": {**TYPICAL, **(metrics or {})}}
 
 
 DEFAULT_ENCODERS = encoders()
@@ -95,13 +97,13 @@ def assert_same_or_declined(rows: list[dict[str, Any]], top_view: bool = False) 
 def test_a_page_as_tiktok_writes_it_is_typed_like_the_general_path() -> None:
     rows = [
         row(1),
-        row(2, **{INTEGER: "-", NUMBER: "-", STRING: "-"}),
-        row(3, **{INTEGER: None, NUMBER: None, STRING: None}),
-        row(4, **{INTEGER: "", NUMBER: "", STRING: ""}),
-        row(5, **{INTEGER: str(2**63 - 1), NUMBER: "179769313486231570000000" + "0" * 285}),
-        row(6, **{INTEGER: "-9223372036854775807", NUMBER: "-0.000"}),
-        row(7, **{INTEGER: 4486, NUMBER: 20, STRING: 'quote " backslash \\ newline \n é'}),
-        row(8, **{INTEGER: "1e3", NUMBER: "3920.000"}),
+        row(2, {INTEGER: "-", NUMBER: "-", STRING: "-"}),
+        row(3, {INTEGER: None, NUMBER: None, STRING: None}),
+        row(4, {INTEGER: "", NUMBER: "", STRING: ""}),
+        row(5, {INTEGER: str(2**63 - 1), NUMBER: "179769313486231570000000" + "0" * 285}),
+        row(6, {INTEGER: "-9223372036854775807", NUMBER: "-0.000"}),
+        row(7, {INTEGER: 4486, NUMBER: 20, STRING: 'quote " backslash \\ newline \n é'}),
+        row(8, {INTEGER: "1e3", NUMBER: "3920.000"}),
     ]
     assert assert_same_or_declined(rows) is not None
     assert assert_same_or_declined(rows, top_view=True) is not None
@@ -144,7 +146,7 @@ def test_a_value_it_cannot_type_exactly_leaves_the_batch_to_the_general_path(
     metric: str, value: Any
 ) -> None:
     """The general path decides: null, a warning, a number read another way."""
-    assert assert_same_or_declined([row(1), row(2, **{metric: value})]) is None
+    assert assert_same_or_declined([row(1), row(2, {metric: value})]) is None
 
 
 def test_metrics_that_are_not_an_object_are_left_to_the_general_path() -> None:
@@ -179,7 +181,7 @@ def test_generated_values_come_out_as_the_general_path_writes_them(
     values: list[tuple[Any, Any, Any]],
 ) -> None:
     rows = [
-        row(day, **{INTEGER: integer, NUMBER: number, STRING: string})
+        row(day, {INTEGER: integer, NUMBER: number, STRING: string})
         for day, (integer, number, string) in enumerate(values, start=1)
     ]
     assert_same_or_declined(rows)
@@ -193,8 +195,8 @@ def test_every_short_number_text_comes_out_as_the_general_path_writes_it() -> No
     number metric (a row each, so that one declined value does not hide the others)."""
     texts = ["".join(chars) for n in (1, 2, 3) for chars in product(NUMBER_TEXT, repeat=n)]
     for text in texts:
-        assert_same_or_declined([row(1, **{INTEGER: text})])
-        assert_same_or_declined([row(1, **{NUMBER: text})])
+        assert_same_or_declined([row(1, {INTEGER: text})])
+        assert_same_or_declined([row(1, {NUMBER: text})])
 
 
 def test_advertiser_reports_keep_the_partitions_advertiser_id_first() -> None:
