@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk import metrics
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib import Catalog, MetadataMapping
@@ -113,6 +114,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         self.primary_keys = [*definition.primary_keys, TOP_VIEW_KEY]
         self.row_key = row_key(definition)
         self._written_in_batches = 0  # records of this sync written by FastRecords
+        self._record_counter: metrics.Counter | None = None  # the SDK's, of the running sync
         self._last_row_of_page: dict[str, Any] | None = None  # of the page being read
         self.replication_key = definition.time_dimension
 
@@ -210,6 +212,17 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             )
             self.advance_bookmark(context, start, end)
 
+    @override
+    def get_record_counter(
+        self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
+    ) -> metrics.Counter:
+        """The SDK's counter of this sync's records, kept so that records written in batches
+        (which do not pass through the SDK's per-record loop) are counted in its metrics too."""
+        self._record_counter = super().get_record_counter(
+            endpoint=endpoint, log_interval=log_interval
+        )
+        return self._record_counter
+
     def _fast_records(self, builder: RecordBuilder, metrics: list[Metric]) -> FastRecords | None:
         """The batch encoder of this request shape, or None when records must go through the
         SDK one by one (a stream map, flattening or a dry-run limit is set)."""
@@ -244,6 +257,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
                 continue
             write(lines)
             self._written_in_batches += len(batch)
+            if self._record_counter is not None:
+                self._record_counter.increment(len(batch))
             if self._written_in_batches % self.STATE_MSG_FREQUENCY == 0:
                 write_state(self)  # where the SDK offers one after as many records of its own
         return count

@@ -8,6 +8,7 @@ ones, and through whole syncs with and without a stream map (which turns the fas
 
 from __future__ import annotations
 
+import logging
 import re
 from decimal import Decimal
 from itertools import product
@@ -18,6 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.metrics import Metric as Metric_
+from singer_sdk.metrics import Point
 from singer_sdk.singerlib import RecordMessage
 
 from tap_tiktok_ads.emulator import Emulator
@@ -282,3 +285,19 @@ def test_records_are_decimal_money_and_integers(emulator: Emulator) -> None:
     records = [m["record"] for m in sync_records(config) if m["type"] == "RECORD"]
     assert records
     assert all(type(r["spend"]) is Decimal and type(r["impressions"]) is int for r in records)
+
+
+def test_records_written_in_batches_are_counted_in_the_sdks_metrics(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tap_config(emulator, start_date="2026-11-10")
+    caplog.set_level(logging.INFO, logger="singer_sdk.metrics")
+    records = [m for m in sync_records(config) if m["type"] == "RECORD"]
+    counted = 0
+    for entry in caplog.records:
+        point = entry.args[0] if isinstance(entry.args, tuple) and entry.args else None
+        if isinstance(point, Point) and point.metric == Metric_.RECORD_COUNT:
+            assert point.tags["stream"] == STREAM
+            counted += point.value
+    assert records
+    assert counted == len(records)
