@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -118,11 +117,6 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, Tap):
         )
 
     @cached_property
-    def prefetch_executor(self) -> ThreadPoolExecutor:
-        """Loads upcoming partitions; separate from the client's page workers, which it uses."""
-        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="tiktok-partition")
-
-    @cached_property
     def advertisers(self) -> Advertisers:
         """The run's advertisers, resolved (and the token checked) on first use."""
         return Advertisers(self.client, self.settings, self.logger)
@@ -143,12 +137,21 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, Tap):
             settings=self.settings,
             client=self.client,
             advertisers=self.advertisers,
-            prefetch_executor=self.prefetch_executor,
             selected_stream_names=self._selected_stream_names,
         )
         streams: list[Stream] = [cls(tap=self, services=services) for cls in ENTITY_STREAMS]
         streams += [ReportStream(self, services, d) for d in self.report_definitions]
         return streams
+
+    @override  # type: ignore[misc]  # final in singer-sdk: extended here, not replaced
+    def sync_all(self) -> None:
+        """The sync; however it ends (done, failed, stopped by a signal), the requests started
+        ahead and not yet begun are cancelled and the client's connections closed."""
+        try:
+            super().sync_all()
+        finally:
+            if "client" in self.__dict__:  # built on first use: a run may end before
+                self.client.close()
 
     def _selected_stream_names(self) -> list[str]:
         return [stream.name for stream in self.streams.values() if stream.selected]
