@@ -4,7 +4,7 @@
         (default: cpu, network, scale)
     python benchmarks/run.py startup|pipeline           (slow; only when named)
 
-(many and many-2x take about an hour at 10 requests/s).
+(many takes about 22 minutes at 10 requests/s, many-2x twice that, many-100 about 2).
 
 Prints a table and writes benchmarks/results/<UTC time>.json. Scenarios:
 

@@ -175,9 +175,6 @@ def test_a_window_that_keeps_timing_out_is_split() -> None:
             end_date="2026-11-20",
             request_timeout=0.3,
             retry_backoff_seconds=0.01,
-            # One worker: the three timeouts go to the default pass's page 1, not to the TopView
-            # pass's, which is requested ahead too.
-            max_concurrent_requests=1,
         )
         emu.faults = Faults(timeout_seconds=0.6)
         emu.fail_next("/report/integrated/get/", "timeout", times=3)

@@ -93,8 +93,8 @@ def test_a_failed_sync_still_writes_the_state_held_back() -> None:
         runs = []
         for pacing in (EVERY_STATE, FIRST_AND_LAST):
             # Every report page comes back empty, so the first advertiser's window fails
-            # whichever of the report requests made ahead (later advertisers, the TopView
-            # pass) TikTok answers first.
+            # whichever report requests (the next advertisers' page 1, requested ahead) TikTok
+            # answers first.
             emu.fail_next("/report/integrated/get/", "empty_page", times=1000)
             runs.append(sync(config, catalog, pacing))
     (unpaced, unpaced_error), (paced, paced_error) = runs

@@ -147,10 +147,12 @@ class EntitySchemaStream(TikTokStream):
 
     schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS_DIR)  # type: ignore[assignment]
 
+    def __init__(self, tap: Tap, services: StreamServices, **kwargs: Any) -> None:
+        super().__init__(tap, services, **kwargs)
+        self._shaper = RecordShaper(self.name, self.schema, self.logger)
+
     @override
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        if not hasattr(self, "_shaper"):
-            self._shaper = RecordShaper(self.name, self.schema, self.logger)
         return self._shaper(row)

@@ -172,7 +172,9 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         builder = RecordBuilder(self.definition, metrics, timezone)
         groups = metric_groups([m.name for m in metrics], self.settings.max_metrics_per_request)
         base = self.base_params(advertiser_id, groups[0])
-        ahead: WindowsAhead = self.started_ahead(context, self.start_windows)
+        ahead: WindowsAhead = self.started_ahead(
+            context, lambda upcoming: self.start_windows(upcoming, early=upcoming != context)
+        )
         passes = self.passes(base, advertiser_id)
         if self.definition.is_lifetime:
             for top_view, query in passes:
@@ -195,9 +197,15 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             )
             self.advance_bookmark(context, start, end)
 
-    def start_windows(self, context: Context) -> WindowsAhead:
-        """One advertiser's date windows, with page 1 of the first ones requested (each pass):
-        decided when its requests start, maybe while an earlier advertiser is written."""
+    def start_windows(self, context: Context, *, early: bool) -> WindowsAhead:
+        """One advertiser's date windows, with page 1 of the first one requested: decided when
+        its requests start, maybe while an earlier advertiser is written (``early``).
+
+        Started early, the TopView pass's page 1 is requested too. At the advertiser's own turn
+        the TopView pass waits for the default pass, as it did before requests were made
+        ahead: if the default pass fails (a window that keeps timing out, say), no request of
+        the TopView pass is spent on it.
+        """
         advertiser_id = str(context["advertiser_id"])
         today = today_in(self.advertisers.timezone(advertiser_id), self.client.now())
         metrics = [m.name for m in self.selected_metrics()]
@@ -205,7 +213,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         base = self.base_params(advertiser_id, groups[0])
         windows = [] if self.definition.is_lifetime else self.windows(context, today, settle=False)
         ahead = WindowsAhead(self, advertiser_id, base, today, windows)
-        ahead.start(0, 1)  # the later windows when its turn comes
+        ahead.start(0, 1, top_view=early)  # the later windows when its turn comes
         return ahead
 
     def first_page(
@@ -627,17 +635,19 @@ class WindowsAhead:
         self.windows = windows
         self._first_pages: dict[tuple[int, bool], Future[Any]] = {}
 
-    def start(self, index: int, count: int) -> None:
-        """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet."""
+    def start(self, index: int, count: int, *, top_view: bool = False) -> None:
+        """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet, of
+        the default pass (and of the TopView pass with ``top_view``)."""
         for upcoming in range(index, min(len(self.windows), index + count)):
             if (upcoming, False) in self._first_pages:
                 continue
             window = self.windows[upcoming]
             stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
             self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
-            self._first_pages[upcoming, True] = stream.top_view_first_page(
-                base, advertiser_id, window
-            )
+            if top_view:
+                self._first_pages[upcoming, True] = stream.top_view_first_page(
+                    base, advertiser_id, window
+                )
 
     def first_page(self, index: int, top_view: bool) -> Future[Answer] | None:
         """Page 1 of window ``index`` of one pass, if it was requested ahead (once); its
