@@ -3,7 +3,8 @@
 TikTok answers HTTP 200 for almost everything and reports failures in the body's ``code``, so
 the envelope is checked on every response and each code is acted on as the table in
 error_codes.py says (retry, slow down, halve the window, or refuse).
-One client is shared by every stream of a run: it owns the connection pool and the rate limiter.
+One client is shared by every stream of a run: it owns the connection pool, the rate limiter
+and the run's one pool of request workers (:class:`Scheduler`), closed by :meth:`close`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import logging
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit
 
@@ -40,6 +42,7 @@ from tap_tiktok_ads.errors import (
     error_for_code,
 )
 from tap_tiktok_ads.redaction import redact, register_secrets
+from tap_tiktok_ads.scheduler import Scheduler
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
@@ -159,6 +162,13 @@ def _checked_rows(
     return rows
 
 
+# TikTok counts requests per second as they arrive. Sent exactly 1/rate apart, an eleventh one
+# arrives within a second of the first whenever the network or a busy machine delays the
+# first a few milliseconds more than it: refused (40100), and every refusal slows the run
+# down for good. Requests are spaced this much wider than the limit instead.
+ARRIVAL_HEADROOM = 1.1
+
+
 class RateLimiter:
     """Token bucket shared by all threads; ``slow_down`` lowers the rate after a refusal."""
 
@@ -176,12 +186,13 @@ class RateLimiter:
         while True:
             with self._lock:
                 now = time.monotonic()
-                self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self.rate)
+                pace = self.rate / ARRIVAL_HEADROOM
+                self._tokens = min(self._capacity, self._tokens + (now - self._updated) * pace)
                 self._updated = now
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
-                wait = (1 - self._tokens) / self.rate
+                wait = (1 - self._tokens) / pace
             time.sleep(wait)
 
     def slow_down(self, factor: float = 0.8) -> None:
@@ -260,10 +271,9 @@ class TikTokClient:
         register_secrets(*self._secrets)
         self.session = requests.Session()
         self.max_concurrent_requests = max(1, max_concurrent_requests)
-        # Later pages of a listing are fetched in parallel, all through one rate limiter.
-        self._executor = ThreadPoolExecutor(
-            max_workers=self.max_concurrent_requests, thread_name_prefix="tiktok-page"
-        )
+        # Every request made ahead (later pages, next windows, next advertisers) runs here,
+        # all through one rate limiter.
+        self.scheduler = Scheduler(self.max_concurrent_requests)
         pool_size = self.max_concurrent_requests + 2
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
@@ -354,9 +364,16 @@ class TikTokClient:
         max_timeouts: int | None = None,
     ) -> Future[Answer]:
         """Start :meth:`get_answer` on a worker; the future holds the answer or the error."""
-        return self._executor.submit(
-            self.get_answer, path, params, advertiser_id=advertiser_id, max_timeouts=max_timeouts
+        return self.scheduler.submit(
+            lambda: self.get_answer(
+                path, params, advertiser_id=advertiser_id, max_timeouts=max_timeouts
+            )
         )
+
+    def close(self) -> None:
+        """End of the run: work not started is cancelled, connections are closed."""
+        self.scheduler.shutdown()
+        self.session.close()
 
     def _unseen(
         self,
@@ -433,20 +450,15 @@ class TikTokClient:
                 first,
             )
         yield first, _checked_rows(rows, shape, 1, page_size, shape)
-        pending: deque[Future[tuple[int, Answer]]] = deque()
-        next_page = 2
-        try:
-            while next_page <= pages or pending:
-                while next_page <= pages and len(pending) < self.max_concurrent_requests:
-                    pending.append(self._executor.submit(lambda p: (p, fetch(p)), next_page))
-                    next_page += 1
-                page, answer = pending.popleft().result()
+        later = self.scheduler.in_order(
+            (partial(fetch, page) for page in range(2, pages + 1)),
+            ahead=self.max_concurrent_requests,
+        )
+        with closing(later):  # pages not started yet are cancelled if the listing shifted
+            for page, answer in enumerate(later, start=2):
                 page_shape = _page_shape(answer, malformed)
                 page_rows = _page_rows(answer, malformed)
                 yield answer, _checked_rows(page_rows, page_shape, page, page_size, shape)
-        finally:
-            for future in pending:
-                future.cancel()
 
     @staticmethod
     def _read_until_short(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cached_property
 from types import FrameType
@@ -111,11 +110,6 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigC
         )
 
     @cached_property
-    def prefetch_executor(self) -> ThreadPoolExecutor:
-        """Loads upcoming partitions; separate from the client's page workers, which it uses."""
-        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="tiktok-partition")
-
-    @cached_property
     def advertisers(self) -> Advertisers:
         """The run's advertisers, resolved (and the token checked) on first use."""
         return Advertisers(self.client, self.settings, self.logger)
@@ -136,7 +130,6 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigC
             settings=self.settings,
             client=self.client,
             advertisers=self.advertisers,
-            prefetch_executor=self.prefetch_executor,
             selected_stream_names=self._selected_stream_names,
         )
         streams: list[Stream] = [cls(tap=self, services=services) for cls in ENTITY_STREAMS]
@@ -148,6 +141,16 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigC
     def catalog_json_text(self) -> str:
         """The catalog for ``--discover``: one line per property and metadata entry."""
         return catalog_text(self.catalog_dict)
+
+    @override
+    def sync_and_write_last_state(self) -> None:
+        """The sync; however it ends (done, failed, stopped by a signal), the requests started
+        ahead and not yet begun are cancelled and the client's connections closed."""
+        try:
+            super().sync_and_write_last_state()
+        finally:
+            if "client" in self.__dict__:  # built on first use: a run may end before
+                self.client.close()
 
     def _selected_stream_names(self) -> list[str]:
         return [stream.name for stream in self.streams.values() if stream.selected]

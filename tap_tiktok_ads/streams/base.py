@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,6 +13,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from tap_tiktok_ads import schemas
+from tap_tiktok_ads.scheduler import Cancellable, Lookahead
 from tap_tiktok_ads.streams.shaping import RecordShaper
 
 if TYPE_CHECKING:
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
     from tap_tiktok_ads.settings import Settings
 
 SCHEMAS_DIR = SchemaDirectory(schemas)
-PREFETCH_PARTITIONS = 4  # advertisers whose small listings load ahead of the one being emitted
+# Requests started ahead per worker of the run's scheduler: two keep every worker busy while
+# the thread writing records takes the answers one after another.
+REQUESTS_AHEAD_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,6 @@ class StreamServices:
     settings: Settings
     client: TikTokClient
     advertisers: Advertisers
-    #: Loads upcoming partitions; separate from the client's page workers, which it uses.
-    prefetch_executor: ThreadPoolExecutor
     #: Names of the streams selected in this run's catalog.
     selected_stream_names: Callable[[], list[str]]
 
@@ -53,12 +54,19 @@ class TikTokStream(Stream):
     name: str
     #: Properties the tap adds itself; never sent to TikTok in ``fields``.
     derived_properties: ClassVar[frozenset[str]] = frozenset()
+    #: Requests a partition's work started ahead usually makes: fewer partitions are started
+    #: ahead when each makes more, so the requests waiting stay about the same.
+    requests_started_per_partition: ClassVar[int] = 1
 
     def __init__(self, tap: Tap, services: StreamServices, **kwargs: Any) -> None:
         self.services = services
         self.settings = services.settings
         self.client = services.client
         self.advertisers = services.advertisers
+        budget = REQUESTS_AHEAD_PER_WORKER * self.client.max_concurrent_requests
+        self._ahead: Lookahead[str, Cancellable] = Lookahead(
+            1 + -(-budget // self.requests_started_per_partition)
+        )
         super().__init__(tap=tap, **kwargs)
 
     @property
@@ -78,28 +86,42 @@ class TikTokStream(Stream):
         self.advertisers.check()
         return super().get_replication_key_signpost(context)
 
+    def started_ahead(self, context: Context, start: Callable[[Context], Any]) -> Any:
+        """``start(context)``: the requests of this advertiser's partition, begun (on the run's
+        scheduler) when an earlier partition was synced, with those of the next advertisers
+        begun now.
+
+        Partitions are synced one after another, in order, and each advertiser's requests are
+        few and small: one after another they would leave the rate limit mostly unused. Only
+        requests are started ahead; records are built and written, and bookmarks moved, in
+        partition order by the thread calling this. ``start`` runs on that thread and returns
+        futures, or an object that cancels them (``Cancellable``).
+        """
+        return self._ahead.take(
+            str(context["advertiser_id"]),
+            self.advertisers.ids,
+            lambda advertiser_id: start({"advertiser_id": advertiser_id}),
+        )
+
     def prefetched(
         self, context: Context, load: Callable[[Context], list[dict[str, Any]]]
     ) -> list[dict[str, Any]]:
-        """``load(context)``, while the next advertisers' partitions load in the background.
+        """``load(context)``, run on the scheduler while earlier partitions were synced.
 
-        Partitions are synced one after another, in order; small per-advertiser listings
-        would otherwise cost one round trip each. Records still come out in partition order.
+        For small listings read whole (its requests run one after another on one worker).
         """
-        partitions = self.partitions or [dict(context)]
-        index = partitions.index(dict(context)) if dict(context) in partitions else 0
-        for upcoming in partitions[index : index + PREFETCH_PARTITIONS]:
-            key = upcoming["advertiser_id"]
-            if key not in self._prefetch:
-                self._prefetch[key] = self.services.prefetch_executor.submit(load, upcoming)
-        future = self._prefetch.pop(context["advertiser_id"], None)
-        return future.result() if future is not None else load(context)
+        future: Future[list[dict[str, Any]]] = self.started_ahead(
+            context, lambda upcoming: self.client.scheduler.submit(lambda: load(upcoming))
+        )
+        return future.result()
 
-    @property
-    def _prefetch(self) -> dict[str, Future[list[dict[str, Any]]]]:
-        if not hasattr(self, "_prefetch_futures"):
-            self._prefetch_futures: dict[str, Future[list[dict[str, Any]]]] = {}
-        return self._prefetch_futures
+    def saved_state(self, context: Context) -> Mapping[str, Any]:
+        """This partition's state as saved so far, read without adding an entry for it: work
+        started ahead for a partition must not change the STATE written before its turn."""
+        for partition in self.stream_state.get("partitions") or ():
+            if partition.get("context") == context:
+                return dict(partition)
+        return {}
 
     def selected_properties(self) -> list[str]:
         """Schema properties selected in the catalog (primary and replication keys included)."""
@@ -128,10 +150,12 @@ class EntitySchemaStream(TikTokStream):
 
     schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS_DIR)
 
+    def __init__(self, tap: Tap, services: StreamServices, **kwargs: Any) -> None:
+        super().__init__(tap, services, **kwargs)
+        self._shaper = RecordShaper(self.name, self.schema, self.logger)
+
     @override
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        if not hasattr(self, "_shaper"):
-            self._shaper = RecordShaper(self.name, self.schema, self.logger)
         return self._shaper(row)

@@ -62,6 +62,11 @@ class CreativeStream(PermissionAwareStream, EntityStream):
             yield to_record(row, advertiser_id)
 
     @override
+    def rows(self, context: Context) -> Iterable[dict[str, Any]]:
+        """The whole listing, read ahead: the ids it lacks are known only at its end."""
+        return self.prefetched(context, self.listing)
+
+    @override
     def listing(self, context: Context) -> list[dict[str, Any]]:
         """The search listing; referenced files it lacks are kept aside for ``_records``."""
         advertiser_id = str(context["advertiser_id"])

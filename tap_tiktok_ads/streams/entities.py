@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
@@ -10,6 +12,7 @@ from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import entity_instant, saved_value
+from tap_tiktok_ads.client import Answer
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
 from tap_tiktok_ads.sdk_compat import BookmarkValueHook
 from tap_tiktok_ads.streams.base import EntitySchemaStream
@@ -37,6 +40,10 @@ class EntityStream(BookmarkValueHook, EntitySchemaStream):
     usually empty Reach & Frequency page), reads no row twice, and lets TikTok's own filter say
     which buying type each record belongs to (no entity field says it). All listings of an
     advertiser are read inside its partition, so its bookmark covers every buying type.
+
+    Page 1 of each listing is requested while earlier advertisers are written
+    (:meth:`started_ahead`); the rest of a listing is read as it is written, page by page, so
+    an advertiser with many entities is never held whole.
     """
 
     path: ClassVar[str]
@@ -47,6 +54,7 @@ class EntityStream(BookmarkValueHook, EntitySchemaStream):
     bookmark_kind = "instant"  # how tap_tiktok_ads.bookmarks checks saved values
     is_sorted = False
     derived_properties = frozenset({"is_deleted", "buying_type"})
+    requests_started_per_partition = len(BUYING_TYPES)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -54,35 +62,67 @@ class EntityStream(BookmarkValueHook, EntitySchemaStream):
             return
         advertiser_id = str(context["advertiser_id"])
         bookmark = self.bookmark(context, settle=True)
-        for row in self.prefetched(context, self.listing):
+        for row in self.rows(context):
             record = to_record(row, advertiser_id)
             if bookmark and record["modify_time"] and _instant(record["modify_time"]) < bookmark:
                 continue
             yield record
 
-    def listing(self, context: Context) -> list[dict[str, Any]]:
-        """Every row TikTok lists for one advertiser since its bookmark, of every buying type.
+    def rows(self, context: Context) -> Iterable[dict[str, Any]]:
+        """Every row TikTok lists for one advertiser since its bookmark, of every buying type,
+        page by page. Each row carries ``buying_type``: the one its listing asked for."""
+        first_pages: FirstPages = self.started_ahead(context, self.first_pages)
+        return self.listing_rows(context, first_pages.futures)
 
-        Each row carries ``buying_type``: the one its listing asked for.
-        """
+    def first_pages(self, context: Context) -> FirstPages:
+        """Page 1 of each of the advertiser's listings, requested on the run's scheduler."""
         advertiser_id = str(context["advertiser_id"])
-        params = self.request_params(advertiser_id, self.bookmark(context))
-        rows: dict[Any, dict[str, Any]] = {}
-        for buying_type, query, page_size in by_buying_type(params, self.settings.page_size):
+        return FirstPages(
+            [
+                self.client.submit_get(
+                    self.path,
+                    {**query, "page": 1, "page_size": page_size},
+                    advertiser_id=advertiser_id,
+                )
+                for _, query, page_size in self.listings(advertiser_id, self.bookmark(context))
+            ]
+        )
+
+    def listings(
+        self, advertiser_id: str, bookmark: datetime | None
+    ) -> list[tuple[str, dict[str, Any], int]]:
+        """(buying type, params, page size) of each listing of one advertiser."""
+        params = self.request_params(advertiser_id, bookmark)
+        return by_buying_type(params, self.settings.page_size)
+
+    def listing_rows(
+        self, context: Context, first_pages: list[Future[Answer]] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The listings' rows, each entity once: an entity has one buying type, and the first
+        listing that shows it wins."""
+        advertiser_id = str(context["advertiser_id"])
+        seen: set[Any] = set()
+        listings = self.listings(advertiser_id, self.bookmark(context))
+        for index, (buying_type, query, page_size) in enumerate(listings):
             pages = self.client.get_pages(
                 self.path,
                 query,
                 page_size=page_size,
                 advertiser_id=advertiser_id,
                 key=lambda row: row.get(self.id_field),
+                first=first_pages[index] if first_pages else None,
             )
             for page in pages:
-                for row in page:  # an entity has one buying type: the first listing wins
+                for row in page:
                     key = row.get(self.id_field)
-                    if key not in rows:
+                    if key not in seen:
+                        seen.add(key)
                         row["buying_type"] = buying_type
-                        rows[key] = row
-        return list(rows.values())
+                        yield row
+
+    def listing(self, context: Context) -> list[dict[str, Any]]:
+        """Every row of one advertiser's listings, held whole (for a listing read ahead)."""
+        return list(self.listing_rows(context))
 
     def bookmark(self, context: Context, *, settle: bool = False) -> datetime | None:
         """The ``modify_time`` saved by the previous run for this advertiser, as an instant.
@@ -93,7 +133,7 @@ class EntityStream(BookmarkValueHook, EntitySchemaStream):
         pulled back.
         """
         advertiser_id = str(context["advertiser_id"])
-        state = self.get_context_state(context)
+        state = self.get_context_state(context) if settle else self.saved_state(context)
         value = saved_value(state, self.replication_key)
         moment = entity_instant(value, self.name, advertiser_id)
         if moment is None:
@@ -110,7 +150,7 @@ class EntityStream(BookmarkValueHook, EntitySchemaStream):
                 )
             moment = started
         if settle:
-            state["replication_key_value"] = moment.isoformat()
+            self.get_context_state(context)["replication_key_value"] = moment.isoformat()
         return moment
 
     @override
@@ -166,6 +206,17 @@ class AdsStream(EntityStream):
     path = "/ad/get/"
     id_field = "ad_id"
     server_side_modified_filter = True
+
+
+@dataclass(frozen=True)
+class FirstPages:
+    """Page 1 of each listing of one advertiser, requested ahead."""
+
+    futures: list[Future[Answer]]
+
+    def cancel(self) -> bool:
+        cancelled = [future.cancel() for future in self.futures]  # each one, not the first
+        return all(cancelled)
 
 
 def by_buying_type(params: dict[str, Any], page_size: int) -> list[tuple[str, dict[str, Any], int]]:

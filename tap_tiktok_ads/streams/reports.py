@@ -101,6 +101,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
     # Records are typed by RecordBuilder with converters chosen from the catalog.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     is_sorted = False
+    # Page 1 of the first window of each pass is requested ahead for the next advertisers.
+    requests_started_per_partition = 2
     bookmark_kind = "day"  # how tap_tiktok_ads.bookmarks checks saved values
 
     def __init__(self, tap: Tap, services: StreamServices, definition: ReportDefinition) -> None:
@@ -180,32 +182,24 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         builder = RecordBuilder(self.definition, metrics, timezone)
         groups = metric_groups([m.name for m in metrics], self.settings.max_metrics_per_request)
         base = self.base_params(advertiser_id, groups[0])
+        ahead: WindowsAhead = self.started_ahead(
+            context, lambda upcoming: self.start_windows(upcoming, early=upcoming != context)
+        )
         passes = self.passes(base, advertiser_id)
         if self.definition.is_lifetime:
             for top_view, query in passes:
-                params = self.lifetime_params(query, today_in(timezone, self.client.now()))
+                params = self.lifetime_params(query, ahead.today)
                 for row in self._fetch_or_fewer_metrics(params, advertiser_id, groups):
                     yield _with_pass(builder.build(row, advertiser_id), top_view)
             return
-        windows = self.windows(context, today_in(timezone, self.client.now()))
         fast = self._fast_records(builder, metrics)
-        ahead: dict[int, Future[Any]] = {}
-        for index, (start, end) in enumerate(windows):
-            # Page 1 of the next windows is requested while this one is emitted.
-            for upcoming in range(
-                index, min(len(windows), index + self.settings.max_concurrent_requests)
-            ):
-                if upcoming not in ahead:
-                    ahead[upcoming] = self.client.submit_get(
-                        REPORT_PATH,
-                        self.page_params(base, *windows[upcoming]),
-                        advertiser_id=advertiser_id,
-                    )
+        self.bookmark(context, ahead.today)  # a bookmark after today is pulled back, saying so
+        for index, (start, end) in enumerate(ahead.windows):
+            ahead.start(index, self.settings.max_concurrent_requests)  # the next windows too
             count = 0
-            first: Future[Any] | None = ahead.pop(index)
             for top_view, query in passes:  # the bookmark moves only after both passes
+                first = ahead.first_page(index, top_view)
                 rows = self.fetch_window(query, advertiser_id, start, end, first, groups=groups)
-                first = None  # page 1 of the upcoming windows is the default pass's
                 count += yield from self._emit(rows, builder, fast, advertiser_id, top_view)
             self.logger.info(
                 "%s: advertiser %s, %s..%s: %d rows", self.name, advertiser_id, start, end, count
@@ -287,7 +281,51 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         until_state = self.STATE_MSG_FREQUENCY - self._written_in_batches % self.STATE_MSG_FREQUENCY
         return min(FAST_BATCH_ROWS, until_state)
 
-    def windows(self, context: Context, today: date) -> list[tuple[date, date]]:
+    def start_windows(self, context: Context, *, early: bool) -> WindowsAhead:
+        """One advertiser's date windows, with page 1 of the first one requested: decided when
+        its requests start, maybe while an earlier advertiser is written (``early``).
+
+        Started early, the TopView pass's page 1 is requested too. At the advertiser's own turn
+        the TopView pass waits for the default pass, as it did before requests were made
+        ahead: if the default pass fails (a window that keeps timing out, say), no request of
+        the TopView pass is spent on it.
+        """
+        advertiser_id = str(context["advertiser_id"])
+        today = today_in(self.advertisers.timezone(advertiser_id), self.client.now())
+        metrics = [m.name for m in self.selected_metrics()]
+        groups = metric_groups(metrics, self.settings.max_metrics_per_request)
+        base = self.base_params(advertiser_id, groups[0])
+        windows = [] if self.definition.is_lifetime else self.windows(context, today, settle=False)
+        ahead = WindowsAhead(self, advertiser_id, base, today, windows)
+        ahead.start(0, 1, top_view=early)  # the later windows when its turn comes
+        return ahead
+
+    def first_page(
+        self, base: dict[str, Any], advertiser_id: str, window: Window
+    ) -> Future[Answer]:
+        """Page 1 of one window of TikTok's default pass, requested on the run's scheduler."""
+        return self.client.submit_get(
+            REPORT_PATH, self.page_params(base, *window), advertiser_id=advertiser_id
+        )
+
+    def top_view_first_page(
+        self, base: dict[str, Any], advertiser_id: str, window: Window
+    ) -> Future[Answer | None]:
+        """Page 1 of one window of the TopView pass, or None for an advertiser without
+        TopView; whether it has TopView is asked first, on the same worker, once per run."""
+        params = self.page_params(top_view_only(base), *window)
+
+        def fetch() -> Answer | None:
+            try:
+                if not top_view_advertisers(self.client).has_top_view(advertiser_id):
+                    return None
+            except TikTokAPIError:
+                return None  # asked again at the advertiser's turn, and reported there
+            return self.client.get_answer(REPORT_PATH, params, advertiser_id=advertiser_id)
+
+        return self.client.scheduler.submit(fetch)
+
+    def windows(self, context: Context, today: date, *, settle: bool = True) -> Windows:
         """The date windows to request for one advertiser whose local date is ``today``.
 
         Open and relative ranges resume from the bookmark (less the attribution window);
@@ -296,7 +334,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         """
         dates = self.settings.dates
         first, last = dates.resolve(today)
-        bookmark = self.bookmark(context, today)
+        bookmark = self.bookmark(context, today, settle=settle)
         if not dates.fixed:
             first = incremental_start(first, bookmark, self.settings.attribution_window_days)
         elif bookmark is not None and first <= bookmark:
@@ -591,16 +629,21 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
 
     # -- state ------------------------------------------------------------------------------
 
-    def bookmark(self, context: Context, today: date | None = None) -> date | None:
+    def bookmark(
+        self, context: Context, today: date | None = None, *, settle: bool = True
+    ) -> date | None:
         """The last report day a previous run completed for this advertiser.
 
         Never after ``today`` (TikTok's, for this advertiser): a bookmark in the future would
-        skip the advertiser until that day, so it is pulled back, with a warning.
+        skip the advertiser until that day, so it is pulled back, with a warning, and saved
+        so unless ``settle`` is false (work started ahead, before the partition's turn).
         """
         advertiser_id = str(context["advertiser_id"])
-        state = self.get_context_state(context)
+        state = self.get_context_state(context) if settle else self.saved_state(context)
         day = report_day(saved_value(state, self.replication_key), self.name, advertiser_id)
         if day is not None and today is not None and day > today:
+            if not settle:
+                return today
             self.logger.warning(
                 "%s: advertiser %s: the bookmark %s is after TikTok's today there (%s); "
                 "resuming from today",
@@ -610,7 +653,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
                 today,
             )
             day = today
-            state["replication_key_value"] = day.isoformat()
+            self.get_context_state(context)["replication_key_value"] = day.isoformat()
         return day
 
     def advance_bookmark(self, context: Context, start: date, end: date) -> None:
@@ -653,6 +696,56 @@ def _window_of(params: dict[str, Any]) -> str:
     if params.get("query_lifetime"):
         return "lifetime"
     return f"{params.get('start_date')}..{params.get('end_date')}"
+
+
+Window = tuple[date, date]
+Windows = list[Window]
+
+
+class WindowsAhead:
+    """One advertiser's windows and page 1 of those requested ahead, per pass (the TopView
+    pass's page is None when the advertiser has no TopView)."""
+
+    def __init__(
+        self,
+        stream: ReportStream,
+        advertiser_id: str,
+        base: dict[str, Any],
+        today: date,
+        windows: Windows,
+    ) -> None:
+        self.stream = stream
+        self.advertiser_id = advertiser_id
+        self.base = base
+        self.today = today
+        self.windows = windows
+        self._first_pages: dict[tuple[int, bool], Future[Any]] = {}
+
+    def start(self, index: int, count: int, *, top_view: bool = False) -> None:
+        """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet, of
+        the default pass (and of the TopView pass with ``top_view``)."""
+        for upcoming in range(index, min(len(self.windows), index + count)):
+            if (upcoming, False) in self._first_pages:
+                continue
+            window = self.windows[upcoming]
+            stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
+            self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
+            if top_view:
+                self._first_pages[upcoming, True] = stream.top_view_first_page(
+                    base, advertiser_id, window
+                )
+
+    def first_page(self, index: int, top_view: bool) -> Future[Answer] | None:
+        """Page 1 of window ``index`` of one pass, if it was requested ahead (once); its
+        failure is raised where the window is read."""
+        future = self._first_pages.pop((index, top_view), None)
+        if future is None or future.exception() is not None or future.result() is not None:
+            return future
+        return None  # no TopView page was asked for: the pass reads its own
+
+    def cancel(self) -> bool:
+        cancelled = [future.cancel() for future in self._first_pages.values()]
+        return all(cancelled)
 
 
 @dataclass

@@ -1,0 +1,186 @@
+"""The run's one pool of request workers, shared by everything that works ahead.
+
+Three things overlap requests: the later pages of one listing (``TikTokClient.get_pages``),
+page 1 of the next report windows and of the next advertisers' listings and reports (stream
+lookahead, :class:`Lookahead`), and whole small listings of the next advertisers (pixels,
+creatives). They all run on one :class:`Scheduler`, owned by the client, so at most
+``max_concurrent_requests`` tasks run at once whatever overlaps, and ending the run
+(:meth:`Scheduler.shutdown`) ends them all.
+
+Only the thread that writes records waits for results. A task that submits more work while it
+runs on a worker (a listing loaded ahead reading its later pages) runs that work itself, at
+once: a worker never waits for a task queued behind it, so the bounded pool cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Hashable, Iterable, Sequence
+from concurrent.futures import Future
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+class SchedulerClosed(RuntimeError):
+    """Work was submitted after the run's scheduler was shut down."""
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> bool: ...
+
+
+W = TypeVar("W", bound=Cancellable)
+
+
+def _run(future: Future[T], task: Callable[[], T]) -> None:
+    if not future.set_running_or_notify_cancel():
+        return  # cancelled while it waited
+    try:
+        result = task()
+    except BaseException as error:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class Scheduler:
+    """At most ``workers`` tasks at once, started in the order they were submitted.
+
+    Workers are daemon threads started as work arrives: a run that ends (or is stopped) while a
+    request is in flight does not wait for its answer, which may take ``request_timeout``.
+    """
+
+    def __init__(self, workers: int, *, name: str = "tiktok-request") -> None:
+        if workers < 1:
+            raise ValueError(f"a scheduler needs at least one worker, not {workers}")
+        self.workers = workers
+        self._name = name
+        self._queue: deque[tuple[Future[Any], Callable[[], Any]]] = deque()
+        self._ready = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+        self._local = threading.local()
+
+    def submit(self, task: Callable[[], T]) -> Future[T]:
+        """Run ``task`` on a worker; the future holds its result or its exception."""
+        future: Future[T] = Future()
+        if self.on_worker():
+            _run(future, task)
+            return future
+        with self._ready:
+            if self._closed:
+                raise SchedulerClosed("the run's request scheduler is shut down")
+            self._queue.append((future, task))
+            if len(self._threads) < self.workers:
+                self._start_worker()
+            self._ready.notify()
+        return future
+
+    def in_order(self, tasks: Iterable[Callable[[], T]], *, ahead: int) -> Generator[T, None, None]:
+        """Each task's result, in the order of ``tasks``, with up to ``ahead`` of them started
+        before their result is taken.
+
+        A task's exception is raised here, at its turn. Leaving the loop early cancels the
+        tasks that have not started.
+        """
+        pending: deque[Future[T]] = deque()
+        source = iter(tasks)
+        try:
+            while True:
+                for task in source:
+                    pending.append(self.submit(task))
+                    if len(pending) >= max(1, ahead):
+                        break
+                if not pending:
+                    return
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def on_worker(self) -> bool:
+        """Whether the calling thread is one of this scheduler's workers."""
+        return bool(getattr(self._local, "worker", False))
+
+    def shutdown(self) -> None:
+        """End the run's work: tasks not started are cancelled, workers stop after the task
+        they are running, and nothing more may be submitted. Does not wait."""
+        with self._ready:
+            self._closed = True
+            while self._queue:
+                future, _ = self._queue.popleft()
+                future.cancel()
+            self._ready.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _start_worker(self) -> None:
+        thread = threading.Thread(
+            target=self._work, name=f"{self._name}-{len(self._threads) + 1}", daemon=True
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def _work(self) -> None:
+        self._local.worker = True
+        while True:
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                future, task = self._queue.popleft()
+            _run(future, task)
+
+
+class Lookahead(Generic[K, W]):
+    """Work for the next keys of a known order (a stream's partitions), started before their
+    turn, so that the requests of the next advertisers overlap the one being written.
+
+    :meth:`take` is called in order from the thread that writes records; ``start`` runs there
+    too and returns what it started (futures, or an object that cancels them). At most
+    ``depth`` keys, the one taken included, have work started.
+    """
+
+    def __init__(self, depth: int) -> None:
+        self.depth = max(1, depth)
+        self._started: dict[K, W] = {}
+        self._position = 0
+
+    def take(self, key: K, order: Sequence[K], start: Callable[[K], W]) -> W:
+        """The work for ``key``, started now if it was not; the next keys' work is started."""
+        index = self._index(key, order)
+        upcoming = order[index : index + self.depth] if index is not None else (key,)
+        for later in self._started.keys() - set(upcoming):  # keys skipped: their work is moot
+            self._started.pop(later).cancel()
+        for next_key in upcoming:
+            if next_key in self._started:
+                continue
+            try:
+                self._started[next_key] = start(next_key)
+            except Exception:
+                if next_key == key:
+                    raise
+                # Said at the key's own turn, when it is started again, not in another's.
+        return self._started.pop(key)
+
+    def cancel(self) -> None:
+        """Cancel the work started for keys not taken."""
+        while self._started:
+            self._started.popitem()[1].cancel()
+
+    def _index(self, key: K, order: Sequence[K]) -> int | None:
+        """Where ``key`` is in ``order``, looked up from the last position first: keys come in
+        order, and a run may have thousands of them."""
+        for start in (self._position, 0):
+            try:
+                self._position = order.index(key, start)
+            except ValueError:
+                continue
+            return self._position
+        return None

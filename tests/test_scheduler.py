@@ -1,0 +1,200 @@
+"""The run's one pool of request workers: bounded, ordered, cancellable, failures surface."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
+from functools import partial
+
+import pytest
+
+from tap_tiktok_ads.scheduler import Lookahead, Scheduler, SchedulerClosed
+
+WAIT = 10  # seconds: only reached when something is broken
+
+
+class Gate:
+    """Tasks that block until released, counting how many run at once."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+        self.started = threading.Semaphore(0)
+
+    def task(self, value: int) -> Callable[[], int]:
+        def run() -> int:
+            with self._lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+            self.started.release()
+            self.release.wait(WAIT)
+            with self._lock:
+                self.running -= 1
+            return value
+
+        return run
+
+
+def test_no_more_tasks_run_at_once_than_workers() -> None:
+    scheduler = Scheduler(3)
+    gate = Gate()
+    futures = [scheduler.submit(gate.task(i)) for i in range(10)]
+    for _ in range(3):
+        assert gate.started.acquire(timeout=WAIT)
+    assert not gate.started.acquire(timeout=0.2)  # the fourth waits for a free worker
+    gate.release.set()
+    assert [f.result(WAIT) for f in futures] == list(range(10))
+    assert gate.most == 3
+    scheduler.shutdown()
+
+
+def test_results_come_in_the_order_of_the_tasks() -> None:
+    scheduler = Scheduler(8)
+    done_in_reverse = [threading.Event() for _ in range(8)]
+
+    def task(index: int) -> Callable[[], int]:
+        def run() -> int:  # later tasks finish first
+            if index + 1 < len(done_in_reverse):
+                done_in_reverse[index + 1].wait(WAIT)
+            done_in_reverse[index].set()
+            return index
+
+        return run
+
+    assert list(scheduler.in_order((task(i) for i in range(8)), ahead=8)) == list(range(8))
+    scheduler.shutdown()
+
+
+def test_in_order_starts_at_most_ahead_tasks_before_they_are_taken() -> None:
+    scheduler = Scheduler(8)
+    started: list[int] = []
+
+    def task(index: int) -> Callable[[], int]:
+        def run() -> int:
+            started.append(index)
+            return index
+
+        return run
+
+    results = scheduler.in_order((task(i) for i in range(20)), ahead=3)
+    assert next(results) == 0
+    assert len(started) <= 3
+    assert list(results) == list(range(1, 20))
+    scheduler.shutdown()
+
+
+def test_a_failing_task_raises_in_the_consumer_at_its_turn() -> None:
+    scheduler = Scheduler(2)
+
+    def fail() -> int:
+        raise ValueError("answer 3 was malformed")
+
+    tasks = [lambda: 1, lambda: 2, fail, lambda: 4]
+    results = scheduler.in_order(tasks, ahead=4)
+    assert [next(results), next(results)] == [1, 2]
+    with pytest.raises(ValueError, match="answer 3 was malformed"):
+        next(results)
+    scheduler.shutdown()
+
+
+def test_shutdown_cancels_work_not_started_and_refuses_more() -> None:
+    scheduler = Scheduler(1)
+    gate = Gate()
+    running = scheduler.submit(gate.task(1))
+    assert gate.started.acquire(timeout=WAIT)
+    waiting = [scheduler.submit(gate.task(i)) for i in range(2, 5)]
+    scheduler.shutdown()
+    assert all(future.cancelled() for future in waiting)
+    with pytest.raises(CancelledError):
+        waiting[0].result(WAIT)
+    with pytest.raises(SchedulerClosed):
+        scheduler.submit(gate.task(5))
+    gate.release.set()
+    assert running.result(WAIT) == 1  # the one running finishes; nothing else starts
+    assert gate.most == 1
+
+
+def test_leaving_an_ordered_loop_early_cancels_what_has_not_started() -> None:
+    scheduler = Scheduler(1)
+    gate = Gate()
+    results = scheduler.in_order((gate.task(i) for i in range(5)), ahead=5)
+    gate.release.set()
+    assert next(results) == 0
+    results.close()
+    gate.release.clear()
+    follow_up = scheduler.submit(lambda: "free")
+    assert follow_up.result(WAIT) == "free"  # no cancelled page kept the worker
+    scheduler.shutdown()
+
+
+def test_work_submitted_from_a_worker_runs_there_so_the_pool_cannot_deadlock() -> None:
+    scheduler = Scheduler(1)
+
+    def listing() -> list[int]:  # a task reading its later pages through the same pool
+        return list(scheduler.in_order((partial(int, page) for page in range(3)), ahead=3))
+
+    assert scheduler.submit(listing).result(WAIT) == [0, 1, 2]
+    scheduler.shutdown()
+
+
+class Started:
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.cancelled = False
+
+    def cancel(self) -> bool:
+        self.cancelled = True
+        return True
+
+
+def test_lookahead_starts_the_next_keys_once_and_in_order() -> None:
+    order = ["a", "b", "c", "d", "e"]
+    started: list[str] = []
+
+    def start(key: str) -> Started:
+        started.append(key)
+        return Started(key)
+
+    lookahead: Lookahead[str, Started] = Lookahead(3)
+    taken = [lookahead.take(key, order, start).key for key in order]
+    assert taken == order
+    assert started == order  # each key's work started once, in the keys' order
+    lookahead_two: Lookahead[str, Started] = Lookahead(3)
+    started.clear()
+    lookahead_two.take("a", order, start)
+    assert started == ["a", "b", "c"]
+
+
+def test_lookahead_cancels_the_work_of_keys_skipped_or_left() -> None:
+    order = ["a", "b", "c", "d"]
+    made: dict[str, Started] = {}
+
+    def start(key: str) -> Started:
+        made[key] = Started(key)
+        return made[key]
+
+    lookahead: Lookahead[str, Started] = Lookahead(2)
+    lookahead.take("a", order, start)
+    lookahead.take("c", order, start)  # "b" was skipped
+    assert made["b"].cancelled
+    lookahead.cancel()
+    assert made["d"].cancelled
+
+
+def test_lookahead_reports_a_failure_to_start_at_the_key_that_failed() -> None:
+    order = ["a", "b"]
+
+    def start(key: str) -> Future[str]:
+        if key == "b":
+            raise ValueError("b cannot start")
+        future: Future[str] = Future()
+        future.set_result(key)
+        return future
+
+    lookahead: Lookahead[str, Future[str]] = Lookahead(2)
+    assert lookahead.take("a", order, start).result() == "a"
+    with pytest.raises(ValueError, match="b cannot start"):
+        lookahead.take("b", order, start)
