@@ -281,8 +281,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType(minimum=1, maximum=32),
         default=4,
         description=(
-            "Pages of one listing fetched in parallel (1-32); the rate limit still applies. "
-            "4 keeps TikTok's basic tier busy at 100-300 ms per request."
+            "Requests in flight at once (1-32): later pages of a listing, the next date windows "
+            "and the next advertisers' first pages; the rate limit still applies. 4 keeps "
+            "TikTok's basic tier busy at 100-300 ms per request."
         ),
     ),
     th.Property(

@@ -65,7 +65,7 @@ def on_signal(signum: int, frame: FrameType | None) -> None:
 def exit_after(stop: Interrupted) -> None:
     """Say why, flush what was written, and exit with ``stop.exit_code`` right away.
 
-    ``os._exit``: a normal exit waits for the page workers' requests in flight, each up to
+    ``os._exit``: a normal exit waits for the scheduler's requests in flight, each up to
     ``request_timeout``.
     """
     log.error(
