@@ -108,9 +108,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         self._input_catalog_given = False  # set by apply_catalog
         self._listed_in_input_catalog = False
         self._defaults_applied_to: MetadataMapping | None = None
-        schema = build_schema(definition)
-        schema["properties"][TOP_VIEW_KEY] = TOP_VIEW_KEY_SCHEMA
-        super().__init__(tap, services, schema=schema, name=definition.name)
+        self._built_schema: dict[str, Any] | None = None  # see schema
+        super().__init__(tap, services, name=definition.name)
         self.primary_keys = [*definition.primary_keys, TOP_VIEW_KEY]
         self.row_key = row_key(definition)
         self._written_in_batches = 0  # records of this sync written by FastRecords
@@ -119,6 +118,17 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         self.replication_key = definition.time_dimension
 
     # -- catalog ----------------------------------------------------------------------------
+
+    @property
+    @override
+    def schema(self) -> dict[str, Any]:
+        """Built on first use: a report offers hundreds of metrics, and a sync given a catalog
+        never reads the schema of a report it does not sync."""
+        if self._built_schema is None:
+            schema = build_schema(self.definition)
+            schema["properties"][TOP_VIEW_KEY] = TOP_VIEW_KEY_SCHEMA
+            self._built_schema = schema
+        return self._built_schema
 
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
