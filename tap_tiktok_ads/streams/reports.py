@@ -76,8 +76,10 @@ from tap_tiktok_ads.streams.report_top_view import (
 
 REPORT_PATH = "/report/integrated/get/"
 # Rows typed and encoded together by FastRecords: large enough that the per-batch work (a
-# timestamp, a few C calls) is negligible, small enough to stay a page or so in memory.
-FAST_BATCH_ROWS = 1000
+# timestamp, a few C calls) is negligible, small enough that a batch's merged dicts, structs
+# and encoded lines (about 5 KB a row with the default metrics, held at once) stay a small
+# part of the run's memory. 1,000 rows made the peak 4 MB higher, at the same speed.
+FAST_BATCH_ROWS = 250
 REJECTED_REPORT_CODES = skippable(Skip.REJECTED_REPORT)
 STATUS_FILTER_FIELD = {
     "campaign": "campaign_status",
