@@ -1,17 +1,18 @@
 """Compare the Singer output of this tree's tap with another git revision's, on one emulator.
 
     .venv/bin/python scripts/compare_outputs.py [--ref main] [--advertisers 3] [--seed 2026]
+        [--select ad_performance_daily,ads]
 
 Both versions run as ``python -m tap_tiktok_ads`` against the same seeded emulator with a pinned
 day (started here, from this tree): a first sync with the demo's settings and every stream in
-its default selection, then a second sync resuming from the first one's final state. Messages
-are compared in order, wall-clock values (``time_extracted``, signposts) aside. STATE messages
-are paced by the clock (at most one every few seconds), so how many there are and where they
-fall differs between any two runs: they are left out of that comparison and each run's final
-STATE is compared on its own. The exit status
-is 0 when both runs of both versions match, 1 otherwise (the first differences are printed).
-A refactor that must keep behaviour identical should pass it against the revision it started
-from.
+its default selection (or, with ``--select``, the whole discovered catalog with only those
+streams selected, as Meltano hands it over), then a second sync resuming from the first one's
+final state. Messages are compared in order, wall-clock values (``time_extracted``, signposts)
+aside. STATE messages are paced by the clock (at most one every few seconds), so how many there
+are and where they fall differs between any two runs: they are left out of that comparison and
+each run's final STATE is compared on its own. The exit status is 0 when both runs of both
+versions match, 1 otherwise (the first differences are printed). A refactor that must keep
+behaviour identical should pass it against the revision it started from.
 """
 
 from __future__ import annotations
@@ -48,11 +49,19 @@ def export_revision(ref: str, into: Path) -> Path:
     return into
 
 
-def run_tap(source: Path, workdir: Path, config: dict[str, Any], state: dict[str, Any] | None):
+def run_tap(
+    source: Path,
+    workdir: Path,
+    config: dict[str, Any],
+    state: dict[str, Any] | None,
+    catalog: Path | None = None,
+):
     """The messages one sync printed, with the package imported from ``source``."""
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config))
     args = [sys.executable, "-m", "tap_tiktok_ads", "--config", str(config_path)]
+    if catalog is not None:
+        args += ["--catalog", str(catalog)]
     if state is not None:
         state_path = workdir / "state.json"
         state_path.write_text(json.dumps(state))
@@ -78,6 +87,18 @@ def _drop_signposts(value: Any) -> None:
     elif isinstance(value, list):
         for item in value:
             _drop_signposts(item)
+
+
+def catalog_selecting(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:
+    """This tree's discovered catalog with only ``streams`` selected."""
+    from tap_tiktok_ads.tap import TapTikTokAds
+
+    catalog = TapTikTokAds(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if not item["breadcrumb"]:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
 
 
 def final_state(messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -128,6 +149,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--advertisers", type=int, default=3)
     parser.add_argument("--days", type=int, default=30, help="start_date this many days back")
+    parser.add_argument("--select", help="comma-separated streams to select in a full catalog")
     options = parser.parse_args()
 
     from tap_tiktok_ads.emulator import Emulator
@@ -145,12 +167,17 @@ def main() -> int:
             "max_clock_skew_hours": PINNED_CLOCK_SKEW_HOURS,
         }
         old_source = export_revision(options.ref, Path(tmp) / "ref")
+        catalog = None
+        if options.select:
+            catalog = Path(tmp) / "catalog.json"
+            selected = options.select.split(",")
+            catalog.write_text(json.dumps(catalog_selecting(config, selected)))
         failed = False
         old_state: dict[str, Any] | None = None
         new_state: dict[str, Any] | None = None
         for run in ("first sync", "resumed sync"):
-            old = run_tap(old_source, Path(tmp), config, old_state)
-            new = run_tap(ROOT, Path(tmp), config, new_state)
+            old = run_tap(old_source, Path(tmp), config, old_state, catalog)
+            new = run_tap(ROOT, Path(tmp), config, new_state, catalog)
             found = differences(old, new)
             print(f"{run}: {options.ref}: {summary(old)}; this tree: {summary(new)}")
             for line in found[:SHOWN_DIFFERENCES]:

@@ -14,6 +14,7 @@ from typing_extensions import override
 from tap_tiktok_ads import DISTRIBUTION, cli
 from tap_tiktok_ads.advertisers import Advertisers
 from tap_tiktok_ads.bookmarks import check_state, check_state_shape
+from tap_tiktok_ads.catalog_input import without_unselected_detail
 from tap_tiktok_ads.catalog_text import catalog_text
 from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, TikTokClient
 from tap_tiktok_ads.redaction import register_secrets
@@ -61,6 +62,12 @@ ENTITY_STREAMS: tuple[type[TikTokStream], ...] = (
     PixelsStream,
     BusinessCentersStream,
 )
+# A parent stream is synced for its selected children even when it is not selected itself.
+PARENT_STREAMS = frozenset(
+    parent.name
+    for parent in ENTITY_STREAMS
+    if any(child.parent_stream_type is parent for child in ENTITY_STREAMS)
+)
 
 
 class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigCheckHook, Tap):
@@ -71,6 +78,13 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigC
     config_jsonschema = config_schema()
     # msgspec encodes records about twice as fast as the default simplejson writer.
     message_writer_class = BufferedMsgSpecWriter
+
+    def __init__(self, *, catalog: Any = None, **options: Any) -> None:
+        # The streams the run does not sync would otherwise hold their whole schema and
+        # metadata for the run (see catalog_input).
+        if isinstance(catalog, dict):
+            catalog = without_unselected_detail(catalog, keep=PARENT_STREAMS)
+        super().__init__(catalog=catalog, **options)
 
     @cached_property
     def settings(self) -> Settings:
