@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tap_tiktok_ads import cli, malloc_arenas
+from tap_tiktok_ads import cli
 from tap_tiktok_ads.malloc_arenas import ARENA_VARIABLE, use_one_malloc_arena
 from tap_tiktok_ads.tap import TapTikTokAds
 
@@ -35,13 +35,18 @@ def test_without_glibc_nothing_is_asked(monkeypatch: pytest.MonkeyPatch) -> None
     def unknown_name(name: str) -> str:
         raise ValueError(name)
 
-    monkeypatch.setattr(malloc_arenas.os, "confstr", unknown_name)
+    monkeypatch.setattr("os.confstr", unknown_name)
     assert not use_one_malloc_arena()
 
 
 def test_the_cli_asks_before_the_tap_exists(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(cli, "use_one_malloc_arena", lambda: calls.append("arena") or True)
+
+    def use_one_malloc_arena() -> bool:
+        calls.append("arena")
+        return True
+
+    monkeypatch.setattr(cli, "use_one_malloc_arena", use_one_malloc_arena)
 
     def create_tap(*_: object) -> None:
         calls.append("tap")
