@@ -74,6 +74,19 @@ class DayStream(Stream):
         yield from (dict(row) for row in ROWS)
 
 
+def mini_tap(stream_classes: tuple[type[Stream], ...], tap_base: type[Tap]) -> type[Tap]:
+    """A tap of ``tap_base`` with no settings whose streams are ``stream_classes``."""
+
+    class MiniTap(tap_base):  # type: ignore[valid-type,misc]
+        name = "tap-mini"
+        config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
+
+        def discover_streams(self) -> list[Stream]:
+            return [stream_class(tap=self) for stream_class in stream_classes]
+
+    return MiniTap
+
+
 def sync(
     *stream_classes: type[Stream],
     catalog: dict[str, Any] | None = None,
@@ -82,12 +95,7 @@ def sync(
 ) -> list[dict]:
     """The messages a tap of ``stream_classes`` prints in one sync (also left in ``out``)."""
 
-    class MiniTap(tap_base):  # type: ignore[valid-type,misc]
-        name = "tap-mini"
-        config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
-
-        def discover_streams(self) -> list[Stream]:
-            return [stream_class(tap=self) for stream_class in stream_classes]
+    MiniTap = mini_tap(stream_classes, tap_base)
 
     out = io.StringIO() if out is None else out
     with contextlib.redirect_stdout(out):
@@ -509,12 +517,7 @@ def sync_binary(
 ) -> list[dict]:
     """As :func:`sync`, for a tap whose writer writes to stdout's binary buffer."""
 
-    class MiniTap(tap_base):  # type: ignore[valid-type,misc]
-        name = "tap-mini"
-        config_jsonschema: ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
-
-        def discover_streams(self) -> list[Stream]:
-            return [stream_class(tap=self) for stream_class in stream_classes]
+    MiniTap = mini_tap(stream_classes, tap_base)
 
     out = io.BytesIO()
     text = io.TextIOWrapper(out, encoding="utf-8")
