@@ -165,27 +165,42 @@ def _checked_rows(
 # TikTok counts requests per second as they arrive. Sent exactly 1/rate apart, an eleventh one
 # arrives within a second of the first whenever the network or a busy machine delays the
 # first a few milliseconds more than it: refused (40100), and every refusal slows the run
-# down for good. Requests are spaced this much wider than the limit instead.
+# down for a while. Requests are spaced this much wider than the limit instead.
 ARRIVAL_HEADROOM = 1.1
+# After a refusal (40100) the pace drops to this share of what it was, and it takes one step
+# back after each RECOVERY_SECONDS without another refusal.
+SLOW_DOWN_FACTOR = 0.8
+RECOVERY_SECONDS = 60.0
 
 
 class RateLimiter:
-    """Token bucket shared by all threads; ``slow_down`` lowers the rate after a refusal."""
+    """Token bucket shared by all threads; ``slow_down`` lowers the rate after a refusal, and
+    each minute without another refusal takes back one step, up to the configured rate."""
 
-    def __init__(self, requests_per_second: float, *, minimum: float = 1.0) -> None:
-        self.rate = float(requests_per_second)
+    def __init__(
+        self,
+        requests_per_second: float,
+        *,
+        minimum: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = float(requests_per_second)
+        self.rate = self.limit
         self.minimum = min(minimum, self.rate)
+        self._clock = clock
         # No bursts: TikTok counts requests in a sliding second, so even spacing is what keeps
         # a run under the limit from its first request on.
         self._capacity = 1.0
         self._tokens = self._capacity
-        self._updated = time.monotonic()
+        self._updated = clock()
+        self._last_change = self._updated
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
         while True:
             with self._lock:
-                now = time.monotonic()
+                now = self._clock()
+                self._recover(now)
                 pace = self.rate / ARRIVAL_HEADROOM
                 self._tokens = min(self._capacity, self._tokens + (now - self._updated) * pace)
                 self._updated = now
@@ -195,9 +210,18 @@ class RateLimiter:
                 wait = (1 - self._tokens) / pace
             time.sleep(wait)
 
-    def slow_down(self, factor: float = 0.8) -> None:
+    def slow_down(self, factor: float = SLOW_DOWN_FACTOR) -> None:
         with self._lock:
             self.rate = max(self.minimum, self.rate * factor)
+            self._last_change = self._clock()
+
+    def _recover(self, now: float) -> None:
+        """One step back towards the limit per quiet interval: a refusal caused by a moment of
+        jitter (or by another job on the same app, now finished) does not slow a long run
+        for good; if the refusals were real, the next one steps down again."""
+        if self.rate < self.limit and now - self._last_change >= RECOVERY_SECONDS:
+            self.rate = min(self.limit, self.rate / SLOW_DOWN_FACTOR)
+            self._last_change = now
 
 
 def encode_params(params: Mapping[str, Any]) -> dict[str, str]:

@@ -328,3 +328,34 @@ def test_timeouts_are_retried_at_most_twice(client: TikTokClient) -> None:
     with pytest.raises(RequestTimeoutError):
         client.get("/report/integrated/get/")
     assert len(responses.calls) == 3
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_refusal_slows_the_pace_for_a_minute_not_for_the_rest_of_the_run() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock)
+    limiter.slow_down()
+    limiter.slow_down()
+    assert limiter.rate == pytest.approx(6.4)
+    clock.now += 59
+    limiter.acquire()
+    assert limiter.rate == pytest.approx(6.4)  # not yet a quiet minute
+    clock.now += 1
+    limiter.acquire()
+    assert limiter.rate == pytest.approx(8.0)  # one step back
+    clock.now += 30
+    limiter.slow_down()  # refused again: the quiet minute starts over
+    clock.now += 59
+    limiter.acquire()
+    assert limiter.rate == pytest.approx(6.4)
+    for _ in range(5):
+        clock.now += 60
+        limiter.acquire()
+    assert limiter.rate == 10  # never above the limit
