@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import msgspec
 
 from tap_tiktok_ads.dates import DAY_LENGTH, day_part
+from tap_tiktok_ads.placeholders import MISSING
 from tap_tiktok_ads.reports.catalog import Metric
 from tap_tiktok_ads.reports.records import MAX_INTEGER, MAX_NUMBER, RecordBuilder, to_string
 
@@ -123,7 +124,7 @@ class FastRecords:
             for name in strings:
                 value = keys.get(name)
                 if type(value) is str:
-                    record[name] = None if value == "-" or value == "" else value
+                    record[name] = None if value in MISSING else value
                 else:
                     record[name] = to_string(value)
             for name, convert in others:
@@ -166,4 +167,4 @@ def _record_types(fields: tuple[tuple[str, Any, None], ...]) -> tuple[Any, Any]:
 
 
 def _no_placeholder(value: Any) -> Any:
-    return None if value == "-" or value == "" else value
+    return None if value in MISSING else value
