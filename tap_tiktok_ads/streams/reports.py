@@ -193,10 +193,10 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         metrics = self.selected_metrics()
         builder = RecordBuilder(self.definition, metrics, timezone)
         groups = metric_groups([m.name for m in metrics], self.settings.max_metrics_per_request)
-        base = self.base_params(advertiser_id, groups[0])
         ahead: WindowsAhead = self.started_ahead(
             context, lambda upcoming: self.start_windows(upcoming, early=upcoming != context)
         )
+        base = ahead.base  # the first metric group's, as start_windows made them
         passes = self.passes(base, advertiser_id)
         if self.definition.is_lifetime:
             for top_view, query in passes:
