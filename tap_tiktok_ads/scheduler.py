@@ -115,10 +115,6 @@ class Scheduler:
                 future.cancel()
             self._ready.notify_all()
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def _start_worker(self) -> None:
         thread = threading.Thread(
             target=self._work, name=f"{self._name}-{len(self._threads) + 1}", daemon=True
