@@ -444,9 +444,9 @@ def warm_up(s: Scenario, base_url: str, tmp_path: Path, config: dict[str, Any]) 
     settings_url = base_url.replace("/open_api/v1.3", "/__emulator/config")
     requests.post(settings_url, json={"latency_ms": 0, "qps": None}, timeout=10)
     (tmp_path / "warm.json").write_text(json.dumps({**config, "max_requests_per_second": 1000}))
-    subprocess.run(
+    subprocess.run(  # the same tap as the timed run, so that it asks the same requests
         [
-            str(BIN / "tap-tiktok-ads"),
+            *tap_command(),
             "--config",
             str(tmp_path / "warm.json"),
             "--catalog",
@@ -454,6 +454,8 @@ def warm_up(s: Scenario, base_url: str, tmp_path: Path, config: dict[str, Any]) 
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=tap_environment(),
+        cwd=tmp_path,  # `python -m` imports from its working directory first
         check=True,
     )
     requests.post(settings_url, json={"latency_ms": s.latency_ms, "qps": s.qps}, timeout=10)
