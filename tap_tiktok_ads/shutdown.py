@@ -23,9 +23,14 @@ from tap_tiktok_ads.writer import BufferedMsgSpecWriter
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 REDELIVERY_SECONDS = 0.05
-# Code the main thread must not leave halfway through: writing a Singer message.
+# Code the main thread must not leave halfway through: writing Singer messages (one, or the
+# report streams' batches of RECORD lines).
 _WRITING: frozenset[CodeType] = frozenset(
-    {BufferedMsgSpecWriter.write_message.__code__, BufferedMsgSpecWriter.flush.__code__}
+    {
+        BufferedMsgSpecWriter.write_message.__code__,
+        BufferedMsgSpecWriter.write_record_lines.__code__,
+        BufferedMsgSpecWriter.flush.__code__,
+    }
 )
 
 log = logging.getLogger("tap-tiktok-ads")
