@@ -84,11 +84,41 @@ class MalformedRow(ValueError):
 
 
 @dataclass(frozen=True)
+class KeyedRows:
+    """A page's rows as a caller's page decoder typed them, with each row's identity (the hash
+    of what its ``key`` would return), computed where the page was decoded."""
+
+    rows: list[Any]
+    identities: list[int]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class DecodedPage:
+    """A successful answer read by a page decoder: ``data`` without its ``list``, which is in
+    ``rows``."""
+
+    data: dict[str, Any]
+    request_id: Any
+    rows: KeyedRows
+
+
+# Reads a successful answer's body straight into typed rows, or returns None to leave the body
+# to the general decoding (any other answer, or one it cannot read exactly as that would).
+PageDecode = Callable[[bytes], DecodedPage | None]
+Rows = list[dict[str, Any]] | KeyedRows
+
+
+@dataclass(frozen=True)
 class Answer:
-    """A successful envelope: its ``data`` object and TikTok's ``request_id``."""
+    """A successful envelope: its ``data`` object and TikTok's ``request_id`` (and the rows,
+    when a page decoder read them)."""
 
     data: dict[str, Any]
     request_id: str | None
+    rows: KeyedRows | None = None
 
 
 class _PagingShifted(Exception):
@@ -134,9 +164,9 @@ def _page_shape(answer: Answer, malformed: Callable[[str, Answer], Exception]) -
     return _Shape(_count(info.get("total_number")), _count(info.get("total_page")))
 
 
-def _page_rows(
-    answer: Answer, malformed: Callable[[str, Answer], Exception]
-) -> list[dict[str, Any]]:
+def _page_rows(answer: Answer, malformed: Callable[[str, Answer], Exception]) -> Rows:
+    if answer.rows is not None:
+        return answer.rows
     rows = answer.data.get("list")
     if rows is None:
         return []
@@ -149,8 +179,8 @@ def _page_rows(
 
 
 def _checked_rows(
-    rows: list[dict[str, Any]], shape: _Shape, page: int, page_size: int, first_shape: _Shape
-) -> list[dict[str, Any]]:
+    rows: Rows, shape: _Shape, page: int, page_size: int, first_shape: _Shape
+) -> Rows:
     """The page's rows, or _PagingShifted if the listing changed since page 1."""
     if shape != first_shape:
         raise _PagingShifted(
@@ -325,13 +355,15 @@ class TikTokClient:
         *,
         advertiser_id: str | None = None,
         max_timeouts: int | None = None,
+        decode_page: PageDecode | None = None,
     ) -> Answer:
         """GET ``path``: the envelope's ``data`` and ``request_id``.
 
-        ``max_timeouts`` lowers how many times a request that times out is sent.
+        ``max_timeouts`` lowers how many times a request that times out is sent;
+        ``decode_page`` reads a successful answer's rows (see :data:`PageDecode`).
         """
         return self._with_retries(
-            lambda: self._send("GET", path, params, None, advertiser_id), max_timeouts
+            lambda: self._send("GET", path, params, None, advertiser_id, decode_page), max_timeouts
         )
 
     def post(self, path: str, body: Mapping[str, Any], *, advertiser_id: str | None = None) -> Any:
@@ -349,18 +381,50 @@ class TikTokClient:
         first: Future[Answer] | None = None,
         max_timeouts: int | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield each page's ``list`` of a page-number endpoint, following ``page_info``.
+        """Yield each page's ``list`` of a page-number endpoint, following ``page_info``
+        (see :meth:`get_typed_pages`)."""
+        for rows in self.get_typed_pages(
+            path,
+            params,
+            page_size=page_size,
+            advertiser_id=advertiser_id,
+            key=key,
+            first=first,
+            max_timeouts=max_timeouts,
+        ):
+            assert not isinstance(rows, KeyedRows)  # no page decoder was given
+            yield rows
+
+    def get_typed_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        page_size: int,
+        advertiser_id: str | None = None,
+        key: Callable[[dict[str, Any]], Any] | None = None,
+        first: Future[Answer] | None = None,
+        max_timeouts: int | None = None,
+        decode_page: PageDecode | None = None,
+        seen: set[int] | None = None,
+    ) -> Iterator[Rows]:
+        """Yield each page's ``list`` of a page-number endpoint, following ``page_info``: the
+        rows ``decode_page`` typed, or dicts for a page it left to the general decoding.
 
         If the listing shifts while it is read (``total_number`` or ``total_page`` change, or
         a page before the last comes back empty), it is read again from page 1, and rows whose
         ``key`` was already yielded are dropped, so no row is lost or doubled. When page_info
         disagrees with itself, pages are read one by one until a short page. ``first`` is
         page 1 already requested with :meth:`submit_get` (used on the first read only).
-        ``key`` may raise :class:`MalformedRow` for a row it cannot identify.
+        ``key`` may raise :class:`MalformedRow` for a row it cannot identify. ``seen`` holds
+        the identities of rows dropped as already yielded: a caller's own set of the rows it
+        already has, to drop those too.
         """
-        seen: set[Any] = set()
+        seen = set() if seen is None else seen
         for attempt in range(self.max_paging_restarts + 1):
-            pages = self._read_pages(path, params, page_size, advertiser_id, first, max_timeouts)
+            pages = self._read_pages(
+                path, params, page_size, advertiser_id, first, max_timeouts, decode_page
+            )
             first = None
             try:
                 for answer, rows in pages:
@@ -386,11 +450,16 @@ class TikTokClient:
         *,
         advertiser_id: str | None = None,
         max_timeouts: int | None = None,
+        decode_page: PageDecode | None = None,
     ) -> Future[Answer]:
         """Start :meth:`get_answer` on a worker; the future holds the answer or the error."""
         return self.scheduler.submit(
             lambda: self.get_answer(
-                path, params, advertiser_id=advertiser_id, max_timeouts=max_timeouts
+                path,
+                params,
+                advertiser_id=advertiser_id,
+                max_timeouts=max_timeouts,
+                decode_page=decode_page,
             )
         )
 
@@ -401,14 +470,22 @@ class TikTokClient:
 
     def _unseen(
         self,
-        rows: list[dict[str, Any]],
+        rows: Rows,
         key: Callable[[dict[str, Any]], Any],
-        seen: set[Any],
+        seen: set[int],
         answer: Answer,
         path: str,
         advertiser_id: str | None,
-    ) -> list[dict[str, Any]]:
+    ) -> Rows:
         """Rows whose key was not yielded yet; hashes, not keys: a window can list 100k+ rows."""
+        if isinstance(rows, KeyedRows):
+            identities = rows.identities
+            if seen.isdisjoint(identities):  # the usual page: nothing to drop
+                seen.update(identities)
+                return rows
+            kept = [i for i, digest in enumerate(identities) if digest not in seen]
+            seen.update(identities)
+            return KeyedRows([rows.rows[i] for i in kept], [identities[i] for i in kept])
         try:
             keys = [key(row) for row in rows]
         except MalformedRow as problem:
@@ -438,14 +515,19 @@ class TikTokClient:
         advertiser_id: str | None,
         first_future: Future[Answer] | None = None,
         max_timeouts: int | None = None,
-    ) -> Iterator[tuple[Answer, list[dict[str, Any]]]]:
+        decode_page: PageDecode | None = None,
+    ) -> Iterator[tuple[Answer, Rows]]:
         """Page 1, then the others: ``max_concurrent_requests`` at a time, yielded in order,
         when page_info is consistent; one by one until a short page when it is not."""
 
         def fetch(page: int) -> Answer:
             query = {**params, "page": page, "page_size": page_size}
             return self.get_answer(
-                path, query, advertiser_id=advertiser_id, max_timeouts=max_timeouts
+                path,
+                query,
+                advertiser_id=advertiser_id,
+                max_timeouts=max_timeouts,
+                decode_page=decode_page,
             )
 
         def malformed(problem: str, answer: Answer) -> MalformedAnswerError:
@@ -488,10 +570,10 @@ class TikTokClient:
     def _read_until_short(
         fetch: Callable[[int], Answer],
         malformed: Callable[[str, Answer], Exception],
-        rows: list[dict[str, Any]],
+        rows: Rows,
         shape: _Shape,
         page_size: int,
-    ) -> Iterator[tuple[Answer, list[dict[str, Any]]]]:
+    ) -> Iterator[tuple[Answer, Rows]]:
         """Pages 2, 3... until one holds fewer than ``page_size`` rows (an empty one included).
 
         A ``total_number`` that is usable still bounds the pages (one more than it needs) and
@@ -574,6 +656,7 @@ class TikTokClient:
         params: Mapping[str, Any] | None,
         body: Mapping[str, Any] | None,
         advertiser_id: str | None,
+        decode_page: PageDecode | None = None,
     ) -> Answer:
         self.rate_limiter.acquire()
         url = f"{self.api_url}{path}"
@@ -601,10 +684,14 @@ class TikTokClient:
             response.close()
             raise redirect_refused(response, context)
         with response:  # back to the pool when read whole; closed on any error
-            return self._parse(response, context, deadline)
+            return self._parse(response, context, deadline, decode_page)
 
     def _parse(
-        self, response: requests.Response, context: RequestContext, deadline: float
+        self,
+        response: requests.Response,
+        context: RequestContext,
+        deadline: float,
+        decode_page: PageDecode | None = None,
     ) -> Answer:
         self._note_server_time(response)
         status = response.status_code
@@ -612,8 +699,14 @@ class TikTokClient:
             raise TransientAPIError(f"HTTP {status}", http_status=status, **context)
         if status != 200:
             raise RefusedAPIError(f"HTTP {status}", http_status=status, **context)
+        raw = self._read_body(response, context, deadline)
+        page = None if decode_page is None else decode_page(raw)
+        if page is not None:
+            page_request_id = self.redact(str(page.request_id)[:100])
+            self._check_capped(response, page_request_id, context)
+            return Answer(page.data, page_request_id, page.rows)
         try:
-            body = _decode_json(self._read_body(response, context, deadline))
+            body = _decode_json(raw)
         except msgspec.DecodeError as exc:
             raise TransientAPIError("response body is not valid JSON", **context) from exc
         if not isinstance(body, dict) or "code" not in body:
@@ -631,9 +724,7 @@ class TikTokClient:
             )
         if code != 0:
             raise self._error_for(code, body, context)
-        capped = response.headers.get(ADS_THROTTLE_HEADER)
-        if capped:
-            raise AdsCappedError(self.redact(capped), request_id=request_id, **context)
+        self._check_capped(response, request_id, context)
         data = body.get("data")
         if data is None:
             data = {}
@@ -644,6 +735,13 @@ class TikTokClient:
                 **context,
             )
         return Answer(data, request_id)
+
+    def _check_capped(
+        self, response: requests.Response, request_id: str | None, context: RequestContext
+    ) -> None:
+        capped = response.headers.get(ADS_THROTTLE_HEADER)
+        if capped:
+            raise AdsCappedError(self.redact(capped), request_id=request_id, **context)
 
     def _read_body(
         self, response: requests.Response, context: RequestContext, deadline: float

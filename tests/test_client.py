@@ -12,7 +12,13 @@ import pytest
 import requests
 import responses
 
-from tap_tiktok_ads.client import RateLimiter, TikTokClient, encode_params
+from tap_tiktok_ads.client import (
+    DecodedPage,
+    KeyedRows,
+    RateLimiter,
+    TikTokClient,
+    encode_params,
+)
 from tap_tiktok_ads.error_codes import is_retriable_code
 from tap_tiktok_ads.errors import (
     QueryTooLargeError,
@@ -312,6 +318,65 @@ def test_a_changing_total_restarts_and_keeps_each_row_once(client: TikTokClient)
         for r in page
     ]
     assert rows == [a, b, c, d]
+
+
+def id_pages(typed_pages: set[int]) -> Callable[[bytes], DecodedPage | None]:
+    """A page decoder typing rows as ids (identity: the hash of the key ``(id,)``), for the
+    pages whose number is in ``typed_pages``; any other page is left to the general decoding."""
+
+    def decode(raw: bytes) -> DecodedPage | None:
+        body = json.loads(raw)
+        data = body["data"]
+        if data["page_info"]["page"] not in typed_pages:
+            return None
+        ids = [row["id"] for row in data["list"]]
+        rows = KeyedRows(ids, [hash((i,)) for i in ids])
+        return DecodedPage({"page_info": data["page_info"]}, body["request_id"], rows)
+
+    return decode
+
+
+def read_ids(client: TikTokClient, typed_pages: set[int], seen: set[int] | None = None) -> list:
+    pages = client.get_typed_pages(
+        "/ad/get/",
+        {},
+        page_size=2,
+        key=lambda r: (r["id"],),
+        decode_page=id_pages(typed_pages),
+        seen=seen,
+    )
+    return [r if isinstance(page, KeyedRows) else r["id"] for page in pages for r in _rows(page)]
+
+
+def _rows(page: object) -> list:
+    return page.rows if isinstance(page, KeyedRows) else page  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("typed_pages", [{1, 2}, {1}, {2}])
+@responses.activate
+def test_typed_pages_restart_and_keep_each_row_once_like_dict_pages(
+    client: TikTokClient, typed_pages: set[int]
+) -> None:
+    """Rows of typed pages are dropped by the identities their decoder gave, rows of pages
+    read as dicts by the hash of their key: one listing may hold both."""
+    a, b, c, d = ({"id": x} for x in "abcd")
+    callback, _ = paged(
+        {(1, 1): ([a, b], 3), (2, 1): ([b, c], 4), (1, 2): ([a, b], 4), (2, 2): ([c, d], 4)}
+    )
+    responses.add_callback(responses.GET, f"{API}/ad/get/", callback=callback)
+    assert read_ids(client, typed_pages) == ["a", "b", "c", "d"]
+
+
+@responses.activate
+def test_rows_in_the_callers_seen_set_are_dropped_and_the_others_added(
+    client: TikTokClient,
+) -> None:
+    a, b, c = ({"id": x} for x in "abc")
+    callback, _ = paged({1: ([a, b], 3), 2: ([c], 3)})
+    responses.add_callback(responses.GET, f"{API}/ad/get/", callback=callback)
+    seen = {hash(("b",))}
+    assert read_ids(client, {1}, seen) == ["a", "c"]
+    assert seen == {hash((x,)) for x in "abc"}
 
 
 @responses.activate

@@ -26,7 +26,7 @@ from singer_sdk.singerlib import Catalog, MetadataMapping
 from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import report_day, saved_value
-from tap_tiktok_ads.client import Answer, MalformedRow, show
+from tap_tiktok_ads.client import Answer, KeyedRows, MalformedRow, PageDecode, Rows, show
 from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
 from tap_tiktok_ads.error_codes import Skip, skippable
 from tap_tiktok_ads.errors import (
@@ -42,8 +42,9 @@ from tap_tiktok_ads.reports.definitions import (
     UNDATED_SPAN_DAYS,
     ReportDefinition,
 )
-from tap_tiktok_ads.reports.fast_records import FastRecords
+from tap_tiktok_ads.reports.fast_records import FastRecords, as_dicts
 from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
+from tap_tiktok_ads.reports.typed_pages import page_decoder
 from tap_tiktok_ads.sdk_compat import (
     BookmarksSetByStream,
     PreparedRecordMessages,
@@ -118,7 +119,6 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         self.row_key = row_key(definition)
         self._written_in_batches = 0  # records of this sync written by FastRecords
         self._record_counter: metrics.Counter | None = None  # the SDK's, of the running sync
-        self._last_row_of_page: dict[str, Any] | None = None  # of the page being read
         self.replication_key = definition.time_dimension
 
     # -- catalog ----------------------------------------------------------------------------
@@ -201,8 +201,9 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         if self.definition.is_lifetime:
             for top_view, query in passes:
                 params = self.lifetime_params(query, ahead.today)
-                for row in self._fetch_or_fewer_metrics(params, advertiser_id, groups):
-                    yield _with_pass(builder.build(row, advertiser_id), top_view)
+                for page in self._fetch_or_fewer_metrics(params, advertiser_id, groups):
+                    for row in _dict_rows(page):
+                        yield _with_pass(builder.build(row, advertiser_id), top_view)
             return
         fast = self._fast_records(builder, metrics)
         self.bookmark(context, ahead.today)  # a bookmark after today is pulled back, saying so
@@ -211,8 +212,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             count = 0
             for top_view, query in passes:  # the bookmark moves only after both passes
                 first = ahead.first_page(index, top_view)
-                rows = self.fetch_window(query, advertiser_id, start, end, first, groups=groups)
-                count += yield from self._emit(rows, builder, fast, advertiser_id, top_view)
+                pages = self.fetch_window(query, advertiser_id, start, end, first, groups=groups)
+                count += yield from self._emit(pages, builder, fast, advertiser_id, top_view)
             self.logger.info(
                 "%s: advertiser %s, %s..%s: %d rows", self.name, advertiser_id, start, end, count
             )
@@ -236,58 +237,70 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             return None
         return FastRecords(builder, metrics, self.name, TOP_VIEW_KEY, stream_version(self))
 
+    def _page_decode(self) -> PageDecode | None:
+        """The decoder reading this stream's report pages into typed rows on the request
+        workers, or None when its rows must be dicts: records go through the SDK one by one
+        (no batch encoder), the report is read without dates, or its metrics are asked in
+        several groups, joined on their dimensions."""
+        if self.definition.is_lifetime or record_line_writer(self) is None:
+            return None
+        metrics = self.selected_metrics()
+        names = [metric.name for metric in metrics]
+        if len(metric_groups(names, self.settings.max_metrics_per_request)) > 1:
+            return None
+        dimensions = self.definition.dimensions
+        shape = tuple((m.name, m.json_type) for m in metrics if m.name not in dimensions)
+        return page_decoder(tuple(dimensions), shape).decode
+
     def _emit(
         self,
-        rows: Iterable[dict[str, Any]],
+        pages: Iterable[Rows],
         builder: RecordBuilder,
         fast: FastRecords | None,
         advertiser_id: str,
         top_view: bool,
     ) -> Generator[dict[str, Any], None, int]:
-        """The records of ``rows``: yielded to the SDK, or written here in batches by ``fast``
+        """The records of ``pages``: yielded to the SDK, or written here in batches by ``fast``
         (a batch it cannot type exactly is yielded too). Returns the number of rows."""
         count = 0
-        if fast is None:
-            for row in rows:
-                count += 1
-                yield _with_pass(builder.build(row, advertiser_id), top_view)
-            return count
-        write = record_line_writer(self)
-        assert write is not None
-        for batch in self._batches_for_state(rows):
-            count += len(batch)
-            lines = fast.encode(batch, advertiser_id, top_view)
-            if lines is None:
-                for row in batch:
+        write = None if fast is None else record_line_writer(self)
+        for page in pages:
+            count += len(page)
+            if fast is None or write is None:
+                for row in _dict_rows(page):
                     yield _with_pass(builder.build(row, advertiser_id), top_view)
                 continue
-            write(lines)
-            self._written_in_batches += len(batch)
-            if self._record_counter is not None:
-                self._record_counter.increment(len(batch))
-            if self._written_in_batches % self.STATE_MSG_FREQUENCY == 0:
-                write_state(self)  # where the SDK offers one after as many records of its own
+            typed = isinstance(page, KeyedRows)
+            rows: list[Any] = page.rows if isinstance(page, KeyedRows) else page
+            for batch in self._batches_for_state(rows):
+                if typed:
+                    lines = fast.encode_typed(batch, advertiser_id, top_view)
+                    if lines is None:
+                        batch = as_dicts(batch)
+                        lines = fast.encode(batch, advertiser_id, top_view)
+                else:
+                    lines = fast.encode(batch, advertiser_id, top_view)
+                if lines is None:
+                    for row in batch:
+                        yield _with_pass(builder.build(row, advertiser_id), top_view)
+                    continue
+                write(lines)
+                self._written_in_batches += len(batch)
+                if self._record_counter is not None:
+                    self._record_counter.increment(len(batch))
+                if self._written_in_batches % self.STATE_MSG_FREQUENCY == 0:
+                    write_state(self)  # where the SDK offers one after as many records of its own
         return count
 
-    def _batches_for_state(self, rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-        """Rows in batches that end with a page (rows are written before the next page is
-        awaited, as one by one they would be) and where the SDK would offer a STATE (every
-        ``STATE_MSG_FREQUENCY`` records); the rows read before a failure still form a batch."""
-        batch: list[dict[str, Any]] = []
-        limit = self._batch_limit()
-        try:
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= limit or row is self._last_row_of_page:
-                    yield batch
-                    batch = []
-                    limit = self._batch_limit()
-        except Exception:
-            if batch:
-                yield batch
-            raise
-        if batch:
-            yield batch
+    def _batches_for_state(self, rows: list[Any]) -> Iterator[list[Any]]:
+        """A page's rows in batches that end where the SDK would offer a STATE (every
+        ``STATE_MSG_FREQUENCY`` records); a page is written whole before the next is awaited,
+        as one by one it would be."""
+        start = 0
+        while start < len(rows):
+            end = start + self._batch_limit()
+            yield rows[start:end]
+            start = end
 
     def _batch_limit(self) -> int:
         until_state = self.STATE_MSG_FREQUENCY - self._written_in_batches % self.STATE_MSG_FREQUENCY
@@ -317,7 +330,10 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
     ) -> Future[Answer]:
         """Page 1 of one window of TikTok's default pass, requested on the run's scheduler."""
         return self.client.submit_get(
-            REPORT_PATH, self.page_params(base, *window), advertiser_id=advertiser_id
+            REPORT_PATH,
+            self.page_params(base, *window),
+            advertiser_id=advertiser_id,
+            decode_page=self._page_decode(),
         )
 
     def top_view_first_page(
@@ -326,6 +342,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         """Page 1 of one window of the TopView pass, or None for an advertiser without
         TopView; whether it has TopView is asked first, on the same worker, once per run."""
         params = self.page_params(top_view_only(base), *window)
+        decode_page = self._page_decode()
 
         def fetch() -> Answer | None:
             try:
@@ -333,7 +350,9 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
                     return None
             except TikTokAPIError:
                 return None  # asked again at the advertiser's turn, and reported there
-            return self.client.get_answer(REPORT_PATH, params, advertiser_id=advertiser_id)
+            return self.client.get_answer(
+                REPORT_PATH, params, advertiser_id=advertiser_id, decode_page=decode_page
+            )
 
         return self.client.scheduler.submit(fetch)
 
@@ -419,8 +438,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         *,
         groups: list[list[str]] | None = None,
         emitted: set[int] | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Rows of one date window, each once.
+    ) -> Iterator[Rows]:
+        """Pages of rows of one date window, each row once.
 
         When TikTok finds the query too large (40067) or it keeps timing out, the window is
         halved rather than sent again unchanged (TikTok penalises repeated timeouts); rows
@@ -470,8 +489,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
 
     def _fetch_or_fewer_metrics(
         self, params: dict[str, Any], advertiser_id: str, groups: list[list[str]]
-    ) -> Iterator[dict[str, Any]]:
-        """Rows of a query without dates to halve (lifetime): fewer metrics if too large."""
+    ) -> Iterator[Rows]:
+        """Pages of a query without dates to halve (lifetime): fewer metrics if too large."""
         emitted: set[int] = set()
         try:
             yield from self.fetch(params, advertiser_id, groups=groups, emitted=emitted)
@@ -486,8 +505,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         emitted: set[int],
         error: TikTokAPIError,
         timeouts: TimeoutBudget | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """The rows of a query TikTok finds too large (40067) or too slow with the shortest
+    ) -> Iterator[Rows]:
+        """The pages of a query TikTok finds too large (40067) or too slow with the shortest
         date span: asked again with each metric group halved, the groups joined on their
         dimensions, down to one metric per request; then the run fails naming the query."""
         current = groups or [list(params.get("metrics") or [])]
@@ -530,14 +549,12 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         groups: list[list[str]] | None = None,
         emitted: set[int] | None = None,
         max_timeouts: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Rows of one query, each once: every metric group joined, and read again in entity
-        slices if TikTok capped it at the newest 20,000 ads."""
+    ) -> Iterator[Rows]:
+        """Pages of rows of one query, each row once: every metric group joined, and read
+        again in entity slices if TikTok capped it at the newest 20,000 ads."""
         emitted = set() if emitted is None else emitted
         try:
-            yield from _unseen(
-                self._joined(params, advertiser_id, first, groups, max_timeouts), emitted
-            )
+            yield from self._joined(params, advertiser_id, first, groups, emitted, max_timeouts)
         except AdsCappedError as capped:
             self.logger.warning(
                 "%s: advertiser %s, %s: TikTok answered for the newest 20,000 ads only (%s); "
@@ -570,11 +587,11 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         items: Sequence[Slice],
         groups: list[list[str]] | None,
         emitted: set[int],
-    ) -> Iterator[dict[str, Any]]:
-        """Rows of the query narrowed to ``items``; a slice still capped is cut smaller."""
+    ) -> Iterator[Rows]:
+        """Pages of the query narrowed to ``items``; a slice still capped is cut smaller."""
         sliced = with_id_filter(params, field, [entity_id for entity_id, _ in items])
         try:
-            yield from _unseen(self._joined(sliced, advertiser_id, None, groups), emitted)
+            yield from self._joined(sliced, advertiser_id, None, groups, emitted)
         except AdsCappedError as capped:
             if len(items) > 1:
                 for half in split_in_two(items):
@@ -601,22 +618,31 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         advertiser_id: str,
         first: Future[Answer] | None,
         groups: list[list[str]] | None,
+        emitted: set[int],
         max_timeouts: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Rows of one query; with several metric groups, one series per group, joined."""
+    ) -> Iterator[Rows]:
+        """Pages of one query without the rows in ``emitted`` (rows emitted already: a query
+        read again after a failure or a cap starts over), which the pages' rows join.
+
+        With several metric groups, one series per group, joined on the dimensions: one page.
+        """
         if not groups or len(groups) == 1:
-            yield from self._pages(params, advertiser_id, first, max_timeouts)
+            decode_page = self._page_decode()
+            yield from self._pages(params, advertiser_id, first, max_timeouts, decode_page, emitted)
             return
         series = (
-            self._pages(
-                {**params, "metrics": group},
-                advertiser_id,
-                first if i == 0 else None,
-                max_timeouts,
+            _rows_of(
+                self._pages(
+                    {**params, "metrics": group},
+                    advertiser_id,
+                    first if i == 0 else None,
+                    max_timeouts,
+                )
             )
             for i, group in enumerate(groups)
         )
-        yield from join_on_dimensions(series, self.row_key)
+        joined = join_on_dimensions(series, self.row_key)
+        yield _unseen(joined, self.row_key, emitted)
 
     def _pages(
         self,
@@ -624,8 +650,10 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         advertiser_id: str,
         first: Future[Answer] | None = None,
         max_timeouts: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        pages = self.client.get_pages(
+        decode_page: PageDecode | None = None,
+        seen: set[int] | None = None,
+    ) -> Iterator[Rows]:
+        return self.client.get_typed_pages(
             REPORT_PATH,
             params,
             page_size=self.settings.page_size,
@@ -633,11 +661,9 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             key=self.row_key,
             first=first,
             max_timeouts=max_timeouts,
+            decode_page=decode_page,
+            seen=seen,
         )
-        for page in pages:
-            if page:
-                self._last_row_of_page = page[-1]
-            yield from page
 
     # -- state ------------------------------------------------------------------------------
 
@@ -683,20 +709,29 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         write_state(self)
 
 
-def _unseen(rows: Iterable[dict[str, Any]], emitted: set[int]) -> Iterator[dict[str, Any]]:
-    """Rows not emitted yet: a query read again after a failure or a cap starts over, and its
-    rows already emitted must not be doubled.
-
-    Hashes of the dimension values, not keys, keep 100k-row windows small and cost a few
-    percent of a record's CPU; every request of one stream asks for the same dimensions, which
-    TikTok answers in the same order.
-    """
-    remember = emitted.add
+def _unseen(
+    rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], Any], emitted: set[int]
+) -> list[dict[str, Any]]:
+    """Rows not emitted yet, remembered as emitted. Hashes of the row keys, not keys, keep
+    100k-row windows small; they are the identities the client drops rows by when it reads a
+    query's pages against ``emitted``, so both ways of reading a window agree."""
+    fresh = []
     for row in rows:
-        identity = hash(tuple((row.get("dimensions") or {}).values()))
+        identity = hash(key(row))
         if identity not in emitted:
-            remember(identity)
-            yield row
+            emitted.add(identity)
+            fresh.append(row)
+    return fresh
+
+
+def _rows_of(pages: Iterable[Rows]) -> Iterator[dict[str, Any]]:
+    for page in pages:
+        yield from _dict_rows(page)
+
+
+def _dict_rows(page: Rows) -> list[dict[str, Any]]:
+    """A page's rows as dicts (read without a page decoder, they are already)."""
+    return as_dicts(page.rows) if isinstance(page, KeyedRows) else page
 
 
 def _with_pass(record: dict[str, Any], top_view: bool) -> dict[str, Any]:

@@ -261,14 +261,17 @@ def test_a_sync_writes_the_same_messages_on_both_paths(
     odd_emulator: Emulator, general_settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     typed_batches: list[int] = []
-    encode = FastRecords.encode
+    for name in ("encode", "encode_typed"):  # batches of dict rows, and of typed pages' rows
+        encode = getattr(FastRecords, name)
 
-    def counting(self: FastRecords, rows: Any, advertiser_id: str, top_view: bool) -> Any:
-        lines = encode(self, rows, advertiser_id, top_view)
-        typed_batches.append(lines is not None)
-        return lines
+        def counting(
+            self: FastRecords, rows: Any, advertiser_id: str, top_view: bool, encode: Any = encode
+        ) -> Any:
+            lines = encode(self, rows, advertiser_id, top_view)
+            typed_batches.append(lines is not None)
+            return lines
 
-    monkeypatch.setattr(FastRecords, "encode", counting)
+        monkeypatch.setattr(FastRecords, name, counting)
     config = tap_config(odd_emulator, start_date="2026-10-15", page_size=50)
     fast = sync_records(config)
     assert True in typed_batches  # some batches were typed here...
