@@ -287,7 +287,9 @@ def as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
 def _record_types(fields: tuple[tuple[str, Any, None], ...]) -> tuple[Any, Any]:
     """The record struct of these fields and the list of them, made once per request shape
     rather than per advertiser (a run may read thousands)."""
-    record_type = msgspec.defstruct("ReportRecord", fields)
+    # Untracked by the garbage collector, as typed rows are (reports/typed_pages.py): a record
+    # holds only text, numbers and booleans.
+    record_type = msgspec.defstruct("ReportRecord", fields, gc=False)
     return record_type, list[record_type]  # type: ignore[valid-type]
 
 
@@ -298,7 +300,7 @@ def _message_type(record_type: Any, versioned: bool) -> Any:
     if versioned:
         fields.append(("version", int))
     fields.append(("time_extracted", str))
-    return msgspec.defstruct("RecordMessage", fields)
+    return msgspec.defstruct("RecordMessage", fields, gc=False)
 
 
 def _no_placeholder(value: Any) -> Any:

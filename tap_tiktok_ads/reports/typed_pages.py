@@ -50,11 +50,14 @@ class PageDecoder:
         self.dimensions = tuple(dimensions)
         self.metrics = tuple(name for name, _ in metrics)
         dimension_fields = [(name, str) for name in self.dimensions]
-        key_type = msgspec.defstruct("ReportKey", dimension_fields, frozen=True)
+        # Rows hold only text and numbers, so never a reference cycle: untracked by the garbage
+        # collector (gc=False), a page's thousand rows do not prompt collections, which would
+        # walk every object of the process once they outlive a young generation.
+        key_type = msgspec.defstruct("ReportKey", dimension_fields, frozen=True, gc=False)
         metric_fields = [(name, METRIC_TYPES[kind], None) for name, kind in metrics]
-        values_type = msgspec.defstruct("ReportMetrics", metric_fields)
+        values_type = msgspec.defstruct("ReportMetrics", metric_fields, gc=False)
         row_type = msgspec.defstruct(
-            "ReportRow", [("dimensions", key_type), ("metrics", values_type)]
+            "ReportRow", [("dimensions", key_type), ("metrics", values_type)], gc=False
         )
         data_type = msgspec.defstruct(
             "ReportData",
