@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from itertools import chain, repeat
 from operator import attrgetter, itemgetter
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 
@@ -38,13 +38,13 @@ FIELD_TYPES: dict[str, Any] = {
     "string": str | None,
 }
 NUMBERS = list[Decimal | None]
-# Number texts that a Decimal writes as they are (str(Decimal(text)) == text), each followed by a
-# newline: no sign but "-", no leading zero, no exponent, at most six decimals (a seventh makes
-# str() write 1E-7). TikTok writes its money and rates this way ("35.600", "2.20"). Possessive
-# quantifiers: the match never backtracks, which halves its time.
-AS_WRITTEN = re.compile(r"(?:-?(?:0|[1-9][0-9]*+)(?:\.[0-9]{1,6}+)?+\n)*+")
-# ...and few enough digits to stay far below the largest double (about 1.8e308).
-AS_WRITTEN_LENGTH = 300
+# Number texts that a Decimal writes as they are (str(Decimal(text)) == text), one a line: no sign
+# but "-", no leading zero, no exponent, at most six decimals (a seventh makes str() write 1E-7),
+# and at most 300 digits before the point (far below the largest double, about 1.8e308). TikTok
+# writes its money and rates this way ("35.600", "2.20"). Possessive quantifiers: the match never
+# backtracks, which halves its time.
+_WRITTEN_NUMBER = r"-?(?:0|[1-9][0-9]{0,299}+)(?:\.[0-9]{1,6}+)?+"
+AS_WRITTEN = re.compile(f"{_WRITTEN_NUMBER}(?:\n{_WRITTEN_NUMBER})*+")
 # The placeholders a typed row may hold (a null is one already).
 PLACEHOLDERS = frozenset(value for value in MISSING if value is not None)
 _encoder = msgspec.json.Encoder(decimal_format="number")
@@ -241,13 +241,14 @@ class FastRecords:
 def _as_written(column: Sequence[str | None]) -> list[msgspec.Raw | None] | None:
     """A number column whose every text is written as the general path writes its Decimal,
     as those texts, or None (then typed as Decimal): checked in one match over the column."""
-    texts = list(filter(None, column))
+    nulls = None in column  # placeholders are null already
+    texts: Sequence[str] = list(filter(None, column)) if nulls else cast(Sequence[str], column)
+    if not texts:
+        return [None] * len(column)
     joined = "\n".join(texts)
-    if joined.count("\n") != len(texts) - 1 or not AS_WRITTEN.fullmatch(joined + "\n"):
+    if joined.count("\n") != len(texts) - 1 or not AS_WRITTEN.fullmatch(joined):
         return None  # a text holds a newline, or is not one the Decimal writes as it is
-    if texts and max(map(len, texts)) > AS_WRITTEN_LENGTH:
-        return None
-    if len(texts) == len(column):
+    if not nulls:
         return list(map(msgspec.Raw, texts))
     return [None if text is None else msgspec.Raw(text) for text in column]
 
