@@ -4,6 +4,8 @@
 metrics) and singer-sdk then writes each record on its own (about as much again). Here a batch
 of rows is typed by ``msgspec.convert`` (lax mode: ``"4486"`` -> 4486, ``"3920.000"`` ->
 Decimal) into one struct per record and encoded as RECORD lines in one call.
+Rows decoded into typed structs on the request worker (typed_pages.py) skip the dicts: their
+records are built column by column (:meth:`FastRecords.encode_typed`).
 
 The result must equal the general path's, value for value. So this path only takes a batch it
 can type exactly as :class:`RecordBuilder` would; anything else (a metric msgspec cannot type,
@@ -132,8 +134,9 @@ class FastRecords:
 
         Built column by column (a value's conversion is the same for a whole column), so no
         Python code runs per row: TikTok's placeholders made null in the columns that hold
-        any, the dimension columns converted as RecordBuilder converts them, the number
-        columns typed by msgspec from TikTok's text, then one struct per record.
+        any, the dimension columns converted as RecordBuilder converts them, each number
+        column written as TikTok's texts when a Decimal writes them unchanged, else typed by
+        msgspec from them, then one struct per record.
         """
         if not rows:
             return b""
@@ -274,9 +277,9 @@ def _in_range(columns: list[list[Any]]) -> bool:
 
 
 def as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """Typed rows as the general path reads rows (placeholders already null, integers typed,
-    numbers and text as TikTok wrote them), for a batch :meth:`FastRecords.encode_typed` leaves
-    to it."""
+    """Typed rows as the general path reads rows, for a batch :meth:`FastRecords.encode_typed`
+    leaves to it: numbers, text and placeholders as TikTok wrote them, integers already read
+    (RecordBuilder reads 1000 as it reads "1e3"; one out of range never got this far)."""
     to_builtins = msgspec.to_builtins
     return [
         {"dimensions": to_builtins(row.dimensions), "metrics": to_builtins(row.metrics)}

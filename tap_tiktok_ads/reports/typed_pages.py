@@ -48,7 +48,6 @@ class PageDecoder:
 
     def __init__(self, dimensions: Sequence[str], metrics: Sequence[tuple[str, str]]) -> None:
         self.dimensions = tuple(dimensions)
-        self.metrics = tuple(name for name, _ in metrics)
         dimension_fields = [(name, str) for name in self.dimensions]
         # Rows hold only text and numbers, so never a reference cycle: untracked by the garbage
         # collector (gc=False), a page's thousand rows do not prompt collections, which would
