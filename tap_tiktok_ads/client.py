@@ -42,7 +42,7 @@ from tap_tiktok_ads.errors import (
     error_for_code,
 )
 from tap_tiktok_ads.redaction import redact, register_secrets
-from tap_tiktok_ads.scheduler import Scheduler
+from tap_tiktok_ads.scheduler import Scheduler, result_of
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
@@ -451,7 +451,7 @@ class TikTokClient:
         def malformed(problem: str, answer: Answer) -> MalformedAnswerError:
             return self._malformed(problem, answer, path, advertiser_id)
 
-        first = first_future.result() if first_future is not None else fetch(1)
+        first = result_of(first_future) if first_future is not None else fetch(1)
         shape = _page_shape(first, malformed)
         rows = _page_rows(first, malformed)
         pages = shape.pages(page_size)

@@ -17,11 +17,18 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Hashable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
+
+#: How long the thread that writes records waits on a future before looking again. A stop
+#: signal's handler runs in that thread, but a wait without a timeout can miss the signal: one
+#: the kernel hands to a worker thread, or one that arrives just before the wait begins, does not
+#: interrupt it, and the run would hang until the request answers. A bounded wait returns to the
+#: interpreter, which runs the handler.
+SIGNAL_CHECK_SECONDS = 0.1
 
 
 class SchedulerClosed(RuntimeError):
@@ -44,6 +51,25 @@ def _run(future: Future[T], task: Callable[[], T]) -> None:
         future.set_exception(error)
     else:
         future.set_result(result)
+
+
+def wait_for(future: Future[Any]) -> None:
+    """Return once ``future`` is done (a result, an exception or cancelled), handling a stop
+    signal within :data:`SIGNAL_CHECK_SECONDS` meanwhile."""
+    while True:
+        try:  # exception(), not result(): a task's own TimeoutError is returned, not raised
+            future.exception(timeout=SIGNAL_CHECK_SECONDS)
+        except TimeoutError:
+            continue
+        except CancelledError:
+            return
+        return
+
+
+def result_of(future: Future[T]) -> T:
+    """``future.result()``, waited for as :func:`wait_for` does."""
+    wait_for(future)
+    return future.result()
 
 
 class Scheduler:
@@ -96,7 +122,7 @@ class Scheduler:
                         break
                 if not pending:
                     return
-                yield pending.popleft().result()
+                yield result_of(pending.popleft())
         finally:
             for future in pending:
                 future.cancel()
