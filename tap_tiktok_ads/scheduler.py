@@ -191,11 +191,6 @@ class Lookahead(Generic[K, W]):
                 # Said at the key's own turn, when it is started again, not in another's.
         return self._started.pop(key)
 
-    def cancel(self) -> None:
-        """Cancel the work started for keys not taken."""
-        while self._started:
-            self._started.popitem()[1].cancel()
-
     def _index(self, key: K, order: Sequence[K]) -> int | None:
         """Where ``key`` is in ``order``, looked up from the last position first: keys come in
         order, and a run may have thousands of them."""
