@@ -330,13 +330,13 @@ class TikTokClient:
 
         ``max_timeouts`` lowers how many times a request that times out is sent.
         """
-        return self._with_retries(
+        return self._on_worker(
             lambda: self._send("GET", path, params, None, advertiser_id), max_timeouts
         )
 
     def post(self, path: str, body: Mapping[str, Any], *, advertiser_id: str | None = None) -> Any:
         """POST a JSON body and return the envelope's ``data``."""
-        return self._with_retries(lambda: self._send("POST", path, None, body, advertiser_id)).data
+        return self._on_worker(lambda: self._send("POST", path, None, body, advertiser_id)).data
 
     def get_pages(
         self,
@@ -521,6 +521,19 @@ class TikTokClient:
         return redact(text)
 
     # -- internals --------------------------------------------------------------------------
+
+    def _on_worker(self, call: Callable[[], Answer], max_timeouts: int | None = None) -> Answer:
+        """The request with its retries, always sent from a worker, ahead of work queued.
+
+        The thread that writes records only ever waits on a future, in slices
+        (:func:`~tap_tiktok_ads.scheduler.wait_for`): a socket read or a backoff sleep there
+        could miss a stop signal until the request answered or timed out.
+        """
+        if self.scheduler.on_worker():
+            return self._with_retries(call, max_timeouts)
+        return result_of(
+            self.scheduler.submit(partial(self._with_retries, call, max_timeouts), first=True)
+        )
 
     def _with_retries(self, call: Callable[[], Answer], max_timeouts: int | None = None) -> Answer:
         limit = self.max_timeouts_per_request

@@ -90,8 +90,11 @@ class Scheduler:
         self._closed = False
         self._local = threading.local()
 
-    def submit(self, task: Callable[[], T]) -> Future[T]:
-        """Run ``task`` on a worker; the future holds its result or its exception."""
+    def submit(self, task: Callable[[], T], *, first: bool = False) -> Future[T]:
+        """Run ``task`` on a worker; the future holds its result or its exception.
+
+        ``first``: before the tasks already waiting (the writer waits for this one now).
+        """
         future: Future[T] = Future()
         if self.on_worker():
             _run(future, task)
@@ -99,7 +102,10 @@ class Scheduler:
         with self._ready:
             if self._closed:
                 raise SchedulerClosed("the run's request scheduler is shut down")
-            self._queue.append((future, task))
+            if first:
+                self._queue.appendleft((future, task))
+            else:
+                self._queue.append((future, task))
             if len(self._threads) < self.workers:
                 self._start_worker()
             self._ready.notify()

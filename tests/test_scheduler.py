@@ -257,3 +257,21 @@ def test_waiting_for_a_future_ends_with_it_whatever_its_outcome() -> None:
         result_of(failed)
     with pytest.raises(CancelledError):
         result_of(cancelled)
+
+
+def test_work_submitted_first_runs_before_the_work_already_waiting() -> None:
+    scheduler = Scheduler(1)
+    gate = Gate()
+    order: list[str] = []
+    try:
+        busy = scheduler.submit(gate.task(0))
+        assert gate.started.acquire(timeout=WAIT)  # the only worker is taken
+        later = [scheduler.submit(partial(order.append, name)) for name in ("ahead-1", "ahead-2")]
+        now = scheduler.submit(partial(order.append, "needed-now"), first=True)
+        gate.release.set()
+        busy.result(timeout=WAIT)
+        for future in [*later, now]:
+            future.result(timeout=WAIT)
+    finally:
+        scheduler.shutdown()
+    assert order == ["needed-now", "ahead-1", "ahead-2"]
