@@ -57,12 +57,12 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting  # noqa: E402
 from tap_tiktok_ads.client import encode_params  # noqa: E402
 from tap_tiktok_ads.emulator.reports import ReportEngine  # noqa: E402
 from tap_tiktok_ads.emulator.world import World  # noqa: E402
 from tap_tiktok_ads.reports.definitions import predefined_reports  # noqa: E402
 from tap_tiktok_ads.streams.report_top_view import top_view_only  # noqa: E402
-from tap_tiktok_ads.tap import TapTikTokAds  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TODAY = date(2026, 11, 20)
@@ -257,15 +257,6 @@ def modified(row: dict[str, Any]) -> str:
     return row.get("modify_time") or row["create_time"]
 
 
-def catalog_for(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:
-    catalog = TapTikTokAds(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        for item in entry["metadata"]:
-            if not item["breadcrumb"]:
-                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
-
-
 class PeakRss:
     """Samples a process's resident memory until it exits."""
 
@@ -373,7 +364,7 @@ def run(s: Scenario) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             tmp_path = Path(tmp)
             (tmp_path / "config.json").write_text(json.dumps(config))
-            (tmp_path / "catalog.json").write_text(json.dumps(catalog_for(config, streams)))
+            (tmp_path / "catalog.json").write_text(json.dumps(catalog_selecting(config, streams)))
             state = saved_state(s, streams) if s.incremental else {}
             (tmp_path / "state.json").write_text(json.dumps(state))
             output = tmp_path / "out.jsonl"

@@ -28,6 +28,7 @@ from typing import Any
 
 from singer_sdk.helpers._state import StateWriter
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.state_pacing import DEFAULT_PACING, PacedStateWriter
 from tap_tiktok_ads.tap import TapTikTokAds
@@ -61,15 +62,6 @@ class CountingSink(io.RawIOBase):
                 self.state_bytes += len(line)
             self._line_start = line.endswith(b"\n")
         return len(data)
-
-
-def catalog(config: dict[str, Any]) -> dict[str, Any]:
-    result = TapTikTokAds(config=config).catalog_dict
-    for entry in result["streams"]:
-        for item in entry["metadata"]:
-            if not item["breadcrumb"]:
-                item["metadata"]["selected"] = entry["tap_stream_id"] in STREAMS
-    return result
 
 
 def measure(config: dict[str, Any], chosen: dict[str, Any], paced: bool) -> dict[str, Any]:
@@ -111,7 +103,7 @@ def main(counts: list[int]) -> None:
                 "max_requests_per_second": 1000,
                 "max_clock_skew_hours": 876_000,  # the emulator's clock is pinned to TODAY
             }
-            chosen = catalog(config)
+            chosen = catalog_selecting(config, STREAMS)
             for paced in (False, True):
                 r = measure(config, chosen, paced)
                 name = "paced" if paced else "sdk"

@@ -89,18 +89,6 @@ def _drop_signposts(value: Any) -> None:
             _drop_signposts(item)
 
 
-def catalog_selecting(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:
-    """This tree's discovered catalog with only ``streams`` selected."""
-    from tap_tiktok_ads.tap import TapTikTokAds
-
-    catalog = TapTikTokAds(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        for item in entry["metadata"]:
-            if not item["breadcrumb"]:
-                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
-
-
 def final_state(messages: list[dict[str, Any]]) -> dict[str, Any]:
     states = [m["value"] for m in messages if m["type"] == "STATE"]
     return states[-1] if states else {}
@@ -171,6 +159,8 @@ def main() -> int:
         if options.select:
             catalog = Path(tmp) / "catalog.json"
             selected = options.select.split(",")
+            from tap_tiktok_ads.catalog_selection import catalog_selecting
+
             catalog.write_text(json.dumps(catalog_selecting(config, selected)))
         failed = False
         old_state: dict[str, Any] | None = None

@@ -42,7 +42,7 @@ from tap_tiktok_ads.errors import (
     error_for_code,
 )
 from tap_tiktok_ads.redaction import redact, register_secrets
-from tap_tiktok_ads.scheduler import Scheduler
+from tap_tiktok_ads.scheduler import Scheduler, result_of
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
@@ -362,13 +362,13 @@ class TikTokClient:
         ``max_timeouts`` lowers how many times a request that times out is sent;
         ``decode_page`` reads a successful answer's rows (see :data:`PageDecode`).
         """
-        return self._with_retries(
+        return self._on_worker(
             lambda: self._send("GET", path, params, None, advertiser_id, decode_page), max_timeouts
         )
 
     def post(self, path: str, body: Mapping[str, Any], *, advertiser_id: str | None = None) -> Any:
         """POST a JSON body and return the envelope's ``data``."""
-        return self._with_retries(lambda: self._send("POST", path, None, body, advertiser_id)).data
+        return self._on_worker(lambda: self._send("POST", path, None, body, advertiser_id)).data
 
     def get_pages(
         self,
@@ -533,7 +533,7 @@ class TikTokClient:
         def malformed(problem: str, answer: Answer) -> MalformedAnswerError:
             return self._malformed(problem, answer, path, advertiser_id)
 
-        first = first_future.result() if first_future is not None else fetch(1)
+        first = result_of(first_future) if first_future is not None else fetch(1)
         shape = _page_shape(first, malformed)
         rows = _page_rows(first, malformed)
         pages = shape.pages(page_size)
@@ -603,6 +603,19 @@ class TikTokClient:
         return redact(text)
 
     # -- internals --------------------------------------------------------------------------
+
+    def _on_worker(self, call: Callable[[], Answer], max_timeouts: int | None = None) -> Answer:
+        """The request with its retries, always sent from a worker, ahead of work queued.
+
+        The thread that writes records only ever waits on a future, in slices
+        (:func:`~tap_tiktok_ads.scheduler.wait_for`): a socket read or a backoff sleep there
+        could miss a stop signal until the request answered or timed out.
+        """
+        if self.scheduler.on_worker():
+            return self._with_retries(call, max_timeouts)
+        return result_of(
+            self.scheduler.submit(partial(self._with_retries, call, max_timeouts), first=True)
+        )
 
     def _with_retries(self, call: Callable[[], Answer], max_timeouts: int | None = None) -> Answer:
         limit = self.max_timeouts_per_request

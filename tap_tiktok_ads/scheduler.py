@@ -17,11 +17,18 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Hashable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
+
+#: How long the thread that writes records waits on a future before looking again. A stop
+#: signal's handler runs in that thread, but a wait without a timeout can miss the signal: one
+#: the kernel hands to a worker thread, or one that arrives just before the wait begins, does not
+#: interrupt it, and the run would hang until the request answers. A bounded wait returns to the
+#: interpreter, which runs the handler.
+SIGNAL_CHECK_SECONDS = 0.1
 
 
 class SchedulerClosed(RuntimeError):
@@ -46,6 +53,25 @@ def _run(future: Future[T], task: Callable[[], T]) -> None:
         future.set_result(result)
 
 
+def wait_for(future: Future[Any]) -> None:
+    """Return once ``future`` is done (a result, an exception or cancelled), handling a stop
+    signal within :data:`SIGNAL_CHECK_SECONDS` meanwhile."""
+    while True:
+        try:  # exception(), not result(): a task's own TimeoutError is returned, not raised
+            future.exception(timeout=SIGNAL_CHECK_SECONDS)
+        except TimeoutError:
+            continue
+        except CancelledError:
+            return
+        return
+
+
+def result_of(future: Future[T]) -> T:
+    """``future.result()``, waited for as :func:`wait_for` does."""
+    wait_for(future)
+    return future.result()
+
+
 class Scheduler:
     """At most ``workers`` tasks at once, started in the order they were submitted.
 
@@ -64,8 +90,11 @@ class Scheduler:
         self._closed = False
         self._local = threading.local()
 
-    def submit(self, task: Callable[[], T]) -> Future[T]:
-        """Run ``task`` on a worker; the future holds its result or its exception."""
+    def submit(self, task: Callable[[], T], *, first: bool = False) -> Future[T]:
+        """Run ``task`` on a worker; the future holds its result or its exception.
+
+        ``first``: before the tasks already waiting (the writer waits for this one now).
+        """
         future: Future[T] = Future()
         if self.on_worker():
             _run(future, task)
@@ -73,7 +102,10 @@ class Scheduler:
         with self._ready:
             if self._closed:
                 raise SchedulerClosed("the run's request scheduler is shut down")
-            self._queue.append((future, task))
+            if first:
+                self._queue.appendleft((future, task))
+            else:
+                self._queue.append((future, task))
             if len(self._threads) < self.workers:
                 self._start_worker()
             self._ready.notify()
@@ -96,7 +128,7 @@ class Scheduler:
                         break
                 if not pending:
                     return
-                yield pending.popleft().result()
+                yield result_of(pending.popleft())
         finally:
             for future in pending:
                 future.cancel()
@@ -164,11 +196,6 @@ class Lookahead(Generic[K, W]):
                     raise
                 # Said at the key's own turn, when it is started again, not in another's.
         return self._started.pop(key)
-
-    def cancel(self) -> None:
-        """Cancel the work started for keys not taken."""
-        while self._started:
-            self._started.popitem()[1].cancel()
 
     def _index(self, key: K, order: Sequence[K]) -> int | None:
         """Where ``key`` is in ``order``, looked up from the last position first: keys come in

@@ -1,7 +1,8 @@
 """Stopping a sync on SIGTERM or SIGINT: within seconds, with a non-zero exit, nothing lost.
 
-The signal raises :class:`Interrupted` in the main thread wherever it waits (a socket read, a
-page future, a backoff sleep), so the tap does not finish the request in flight first. The tap
+The signal raises :class:`Interrupted` in the main thread, which does no request itself and only
+waits on the scheduler's futures, in short slices (see ``scheduler.wait_for``), so the tap stops
+within a fraction of a second and never waits for the request in flight. The tap
 then writes out the records it buffered and a last STATE (bookmarks only ever cover whole date
 windows, so resuming from it re-reads the window that was cut short) and exits 128 + the signal
 number, like a shell reports a process killed by that signal.

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -110,29 +110,6 @@ def bookmark_values(state: dict[str, Any]) -> dict[tuple[str, str], Any]:
         for partition in stream_state.get("partitions", [stream_state])
         if (value := partition.get("replication_key_value")) is not None
     }
-
-
-def catalog_selecting(
-    config: dict[str, Any], streams: Mapping[str, list[str] | None]
-) -> dict[str, Any]:
-    """The discovered catalog with only ``streams`` selected.
-
-    ``streams`` maps a stream name to the properties to select, or None to keep the
-    stream's default property selection.
-    """
-    catalog = TapTikTokAds(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        wanted = streams.get(entry["tap_stream_id"], False)
-        for item in entry["metadata"]:
-            breadcrumb = item["breadcrumb"]
-            if not breadcrumb:
-                item["metadata"]["selected"] = wanted is not False
-            elif isinstance(wanted, list):
-                item["metadata"]["selected"] = breadcrumb[-1] in wanted
-            elif wanted is None:
-                default = item["metadata"].get("selected-by-default")
-                item["metadata"]["selected"] = default is not False
-    return catalog
 
 
 ENTITY_STREAMS = ("advertisers", "campaigns", "ad_groups", "ads")

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import TapTikTokAdsError
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, run_tap, tap_config
 
 DAILY = "advertiser_performance_daily"
 CAMPAIGN_DAILY = "campaign_performance_daily"

@@ -15,17 +15,11 @@ import pytest
 import responses
 
 from tap_tiktok_ads.bookmarks import entity_instant, report_day
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.client import TikTokClient
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import ConfigError
-from tests.conftest import (
-    EMULATOR_TODAY,
-    TapRun,
-    catalog_selecting,
-    is_default_pass,
-    run_tap,
-    tap_config,
-)
+from tests.conftest import EMULATOR_TODAY, TapRun, is_default_pass, run_tap, tap_config
 
 REPORT_PATH = "/report/integrated/get/"
 DAILY = "advertiser_performance_daily"

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.cli import checked_json
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import ConfigError
@@ -30,7 +31,6 @@ from tests.conftest import (
     PINNED_CLOCK_SKEW_HOURS,
     TapRun,
     bookmark_values,
-    catalog_selecting,
     tap_config,
 )
 

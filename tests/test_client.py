@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -98,6 +99,26 @@ def test_sends_access_token_header_and_returns_data(client: TikTokClient) -> Non
     sent = responses.calls[0].request
     assert sent.headers["Access-Token"] == TOKEN
     assert query_of(sent.url)["fields"] == ['["campaign_id"]']
+
+
+@responses.activate
+def test_requests_asked_for_by_the_writing_thread_are_sent_from_a_worker(
+    client: TikTokClient,
+) -> None:
+    """The thread that writes records (where a stop signal is handled) only waits on futures."""
+    senders: list[threading.Thread] = []
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        senders.append(threading.current_thread())
+        return 200, {}, json.dumps(envelope(data={"list": []}))
+
+    responses.add_callback(responses.GET, f"{API}/ad/get/", callback=answer)
+    responses.add_callback(responses.POST, f"{API}/oauth2/access_token/", callback=answer)
+    client.get("/ad/get/", {"advertiser_id": "7"})
+    client.post("/oauth2/access_token/", {"auth_code": "x"})
+    assert len(senders) == 2
+    assert threading.current_thread() not in senders
+    assert all(sender.name.startswith("tiktok-request") for sender in senders)
 
 
 @responses.activate

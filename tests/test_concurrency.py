@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, run_tap, tap_config
 
 STREAMS: dict[str, list[str] | None] = {
     "campaigns": None,

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.client import TikTokClient
 from tap_tiktok_ads.emulator import Emulator, Faults
 from tap_tiktok_ads.errors import (
@@ -29,7 +30,7 @@ from tap_tiktok_ads.errors import (
     TransientAPIError,
 )
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, is_default_pass, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, is_default_pass, tap_config
 from tests.hostile_server import HostileServer, Reply, page_number
 
 REPORT_PATH = "/report/integrated/get/"

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator, Faults
 from tap_tiktok_ads.emulator.faults import KINDS
 from tap_tiktok_ads.emulator.server import ApiError
@@ -29,14 +30,7 @@ from tap_tiktok_ads.reports.definitions import predefined_reports
 from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
 from tap_tiktok_ads.settings import Settings
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import (
-    EMULATOR_TODAY,
-    TapRun,
-    catalog_selecting,
-    is_default_pass,
-    run_tap,
-    tap_config,
-)
+from tests.conftest import EMULATOR_TODAY, TapRun, is_default_pass, run_tap, tap_config
 
 SOAK_STREAMS: dict[str, list[str] | None] = {
     "advertisers": None,

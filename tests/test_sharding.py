@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import ConfigError
 from tap_tiktok_ads.settings import Settings
 from tap_tiktok_ads.sharding import Shard, shard_of
-from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, run_tap, tap_config
 
 BASE: dict[str, Any] = {"access_token": "t0ken", "start_date": "2026-01-01"}
 advertiser_ids = st.lists(st.integers(min_value=1, max_value=10**19).map(str), unique=True)

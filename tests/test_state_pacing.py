@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.state_pacing import (
     EVERY_STATE,
@@ -25,13 +26,7 @@ from tap_tiktok_ads.state_pacing import (
     StatePacing,
 )
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import (
-    EMULATOR_TODAY,
-    TapRun,
-    bookmark_values,
-    catalog_selecting,
-    tap_config,
-)
+from tests.conftest import EMULATOR_TODAY, TapRun, bookmark_values, tap_config
 
 ADVERTISERS = 12
 REPORT = "ad_performance_daily"

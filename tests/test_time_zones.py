@@ -11,9 +11,10 @@ from itertools import pairwise
 
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.emulator.zones import account_zone
-from tests.conftest import catalog_selecting, is_default_pass, run_tap, tap_config
+from tests.conftest import is_default_pass, run_tap, tap_config
 from tests.emulator.helpers import advertiser, report_rows
 
 # 07:30 UTC on 1 July is 00:30 on 1 July by Los Angeles daylight time, 23:30 on 30 June in UTC-8.

@@ -13,7 +13,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from tap_tiktok_ads import schemas
-from tap_tiktok_ads.scheduler import Cancellable, Lookahead
+from tap_tiktok_ads.scheduler import Cancellable, Lookahead, result_of
 from tap_tiktok_ads.streams.shaping import RecordShaper
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class TikTokStream(Stream):
         future: Future[list[dict[str, Any]]] = self.started_ahead(
             context, lambda upcoming: self.client.scheduler.submit(lambda: load(upcoming))
         )
-        return future.result()
+        return result_of(future)
 
     def saved_state(self, context: Context) -> Mapping[str, Any]:
         """This partition's state as saved so far, read without adding an entry for it: work

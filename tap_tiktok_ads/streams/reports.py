@@ -45,6 +45,7 @@ from tap_tiktok_ads.reports.definitions import (
 from tap_tiktok_ads.reports.fast_records import FastRecords, as_dicts
 from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
 from tap_tiktok_ads.reports.typed_pages import page_decoder
+from tap_tiktok_ads.scheduler import wait_for
 from tap_tiktok_ads.sdk_compat import (
     BookmarksSetByStream,
     PreparedRecordMessages,
@@ -786,7 +787,10 @@ class WindowsAhead:
         """Page 1 of window ``index`` of one pass, if it was requested ahead (once); its
         failure is raised where the window is read."""
         future = self._first_pages.pop((index, top_view), None)
-        if future is None or future.exception() is not None or future.result() is not None:
+        if future is None:
+            return None
+        wait_for(future)
+        if future.cancelled() or future.exception() is not None or future.result() is not None:
             return future
         return None  # no TopView page was asked for: the pass reads its own
 

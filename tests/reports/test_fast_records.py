@@ -23,13 +23,14 @@ from singer_sdk.metrics import Metric as Metric_
 from singer_sdk.metrics import Point
 from singer_sdk.singerlib import RecordMessage
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.reports.catalog import Metric
 from tap_tiktok_ads.reports.definitions import ReportDefinition, predefined_reports
 from tap_tiktok_ads.reports.fast_records import FastRecords
 from tap_tiktok_ads.reports.records import RecordBuilder
 from tap_tiktok_ads.streams.report_top_view import TOP_VIEW_KEY
-from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, run_tap, tap_config
 
 STREAM = "ad_performance_daily"
 ADVERTISER = "7000000000000000001"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import jsonschema
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, run_tap, tap_config
 
 
 def validate(run: TapRun, stream: str) -> None:

@@ -8,9 +8,10 @@ from decimal import Decimal
 import jsonschema
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.emulator.regions import province_ids
-from tests.conftest import TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import TapRun, run_tap, tap_config
 
 LEVEL_KEYS = {
     "advertiser": "advertiser_id",

@@ -9,11 +9,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import ConfigError
 from tap_tiktok_ads.settings import parse_business_center_ids
 from tap_tiktok_ads.streams.permissions import PermissionRefusedError
-from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, run_tap, tap_config
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,10 @@ import logging
 import jsonschema
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.streams.permissions import PermissionRefusedError
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, run_tap, tap_config
 
 CREATIVES = ("creative_videos", "creative_images")
 

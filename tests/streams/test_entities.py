@@ -8,14 +8,9 @@ from datetime import timedelta
 import jsonschema
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
-from tests.conftest import (
-    EMULATOR_TODAY,
-    ENTITY_STREAMS,
-    catalog_selecting,
-    run_tap,
-    tap_config,
-)
+from tests.conftest import EMULATOR_TODAY, ENTITY_STREAMS, run_tap, tap_config
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 

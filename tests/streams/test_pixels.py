@@ -11,10 +11,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.streams.permissions import PermissionRefusedError
 from tap_tiktok_ads.streams.pixels import pixel_time
-from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, run_tap, tap_config
 
 
 def sync(emu: Emulator, *streams: str):

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import ConfigError
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, run_tap, tap_config
 
 REPORT_PATH = "/report/integrated/get/"
 AGE_GENDER_LIFETIME = {

@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 import requests
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.client import TikTokClient
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.emulator.reports import ReportError
 from tap_tiktok_ads.errors import AdsCappedError, TapTikTokAdsError
 from tap_tiktok_ads.streams.report_slicing import join_on_dimensions, metric_groups
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, run_tap, tap_config
 
 REPORT_PATH = "/report/integrated/get/"
 AD_DAILY = "ad_performance_daily"

@@ -8,16 +8,10 @@ from typing import Any
 
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import TapTikTokAdsError
-from tests.conftest import (
-    EMULATOR_TODAY,
-    TapRun,
-    catalog_selecting,
-    is_default_pass,
-    run_tap,
-    tap_config,
-)
+from tests.conftest import EMULATOR_TODAY, TapRun, is_default_pass, run_tap, tap_config
 
 REPORT_PATH = "/report/integrated/get/"
 HOURLY = "ad_group_performance_hourly"

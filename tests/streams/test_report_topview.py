@@ -11,11 +11,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.client import TikTokClient
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.streams.report_slicing import list_adgroups, list_campaigns
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, run_tap, tap_config
 
 REPORT_PATH = "/report/integrated/get/"
 TOP_VIEW = "RESERVATION_TOP_VIEW"

@@ -9,11 +9,12 @@ from decimal import Decimal
 import jsonschema
 import pytest
 
+from tap_tiktok_ads.catalog_selection import catalog_selecting
 from tap_tiktok_ads.emulator import Emulator
 from tap_tiktok_ads.errors import ConfigError
 from tap_tiktok_ads.reports.catalog import METRICS
 from tap_tiktok_ads.tap import TapTikTokAds
-from tests.conftest import EMULATOR_TODAY, TapRun, catalog_selecting, run_tap, tap_config
+from tests.conftest import EMULATOR_TODAY, TapRun, run_tap, tap_config
 
 REPORT_PATH = "/report/integrated/get/"
 ADDITIVE = ("spend", "impressions", "clicks", "conversion", "video_play_actions", "likes")
