@@ -1,4 +1,4 @@
-"""The input catalog, reduced to what a sync reads of the streams it does not sync.
+"""The input catalog, reduced to what a sync reads of it.
 
 Meltano hands the tap the whole discovered catalog, every stream with its schema and one
 metadata entry per property (the report streams offer hundreds of metrics each), of which a
@@ -12,6 +12,12 @@ metadata, and the schema and metadata of its key and replication key properties.
 stream maps see the same schema either way: it drops every property of a stream that is not
 selected. Entries the reduction cannot judge (no root metadata, an unexpected shape) and those
 of streams whose children may be selected are kept whole.
+
+A selected stream keeps all its metadata (the selection mask is made from it) but not the
+schema of the top-level properties its metadata deselects: a report stream offers hundreds of
+metrics and a run selects a few dozen, and singer-sdk parses, copies and converts the schema
+of every one of them before the first request, to use only the selected ones (the schema of
+its stream maps and SCHEMA messages, the record types it conforms).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ def without_unselected_detail(catalog: dict[str, Any], keep: Collection[str]) ->
     streams = catalog.get("streams")
     if not isinstance(streams, list):
         return catalog
-    entries = [_reduced(entry) if _reducible(entry, keep) else entry for entry in streams]
+    entries = [_reduced(entry) if _reducible(entry, keep) else _pruned(entry) for entry in streams]
     return {**catalog, "streams": entries}
 
 
@@ -65,6 +71,39 @@ def _reduced(entry: dict[str, Any]) -> dict[str, Any]:
     properties = {name: value for name, value in schema["properties"].items() if name in names}
     metadata = [item for item in entry["metadata"] if _kept(item["breadcrumb"], names)]
     return {**entry, "schema": {**schema, "properties": properties}, "metadata": metadata}
+
+
+def _pruned(entry: Any) -> Any:
+    """A selected (or unjudgeable) entry without the schema of the top-level properties its
+    metadata deselects; the entry itself when there are none, or its shape is unexpected."""
+    if not isinstance(entry, dict):
+        return entry
+    schema, metadata = entry.get("schema"), entry.get("metadata")
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return entry
+    if not isinstance(metadata, list) or not all(_well_formed(item) for item in metadata):
+        return entry
+    deselected = {
+        item["breadcrumb"][1]
+        for item in metadata
+        if _top_level(item["breadcrumb"]) and _deselected(item["metadata"])
+    } - set(_key_names(entry))
+    properties = schema["properties"]
+    if not deselected.intersection(properties):
+        return entry
+    kept = {name: value for name, value in properties.items() if name not in deselected}
+    return {**entry, "schema": {**schema, "properties": kept}}
+
+
+def _top_level(breadcrumb: list[Any]) -> bool:
+    return len(breadcrumb) == 2 and breadcrumb[0] == "properties" and isinstance(breadcrumb[1], str)
+
+
+def _deselected(metadata: dict[str, Any]) -> bool:
+    """Deselected whatever else the stream's metadata says: singer-sdk takes ``selected`` as
+    given unless the property is included automatically (an unsupported one is never
+    selected either way)."""
+    return metadata.get("selected") is False and metadata.get("inclusion") != "automatic"
 
 
 def _key_names(entry: dict[str, Any]) -> Iterator[str]:
