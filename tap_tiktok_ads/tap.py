@@ -14,6 +14,7 @@ from typing_extensions import override
 from tap_tiktok_ads import DISTRIBUTION, cli
 from tap_tiktok_ads.advertisers import Advertisers
 from tap_tiktok_ads.bookmarks import check_state, check_state_shape
+from tap_tiktok_ads.catalog_discovered import catalog_dict
 from tap_tiktok_ads.catalog_input import without_unselected_detail
 from tap_tiktok_ads.catalog_text import catalog_text
 from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, TikTokClient
@@ -149,6 +150,13 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigC
         streams: list[Stream] = [cls(tap=self, services=services) for cls in ENTITY_STREAMS]
         streams += [ReportStream(self, services, d) for d in self.report_definitions]
         return streams
+
+    @property
+    @override
+    def catalog_dict(self) -> dict[str, Any]:
+        """singer-sdk's catalog, each distinct property schema converted once (see
+        catalog_discovered)."""
+        return catalog_dict(self.streams.values())
 
     @property
     @override

@@ -54,9 +54,37 @@ def test_selected_kept_and_unjudgeable_entries_stay_whole() -> None:
     ads = entry_of(catalog, "ads")
     ads["metadata"].append({"breadcrumb": "properties", "metadata": {}})  # not a list
     reduced = without_unselected_detail(catalog, keep={"ad_groups"})
-    for stream in ("ad_performance_daily", "ad_groups", "campaigns", "ads"):
+    for stream in ("ad_groups", "campaigns", "ads"):
         assert entry_of(reduced, stream) is entry_of(catalog, stream), stream
+    report, whole = (
+        entry_of(reduced, "ad_performance_daily"),
+        entry_of(catalog, "ad_performance_daily"),
+    )
+    assert {k: v for k, v in report.items() if k != "schema"} == {  # only deselected schema goes
+        k: v for k, v in whole.items() if k != "schema"
+    }
     assert entry_of(reduced, "pixels") != entry_of(catalog, "pixels")
+
+
+def test_a_selected_report_keeps_its_metadata_and_the_schema_of_its_selected_properties() -> None:
+    catalog = discovered({"ad_performance_daily"})
+    whole = entry_of(catalog, "ad_performance_daily")
+    metadata = {tuple(i["breadcrumb"]): i["metadata"] for i in whole["metadata"]}
+    metadata[("properties", "reach")]["selected"] = False
+    metadata[("properties", "billed_cost")]["selected"] = True
+    metadata[("properties", "ad_id")]["selected"] = False  # a key: included automatically
+    pruned = entry_of(without_unselected_detail(catalog, keep=()), "ad_performance_daily")
+    assert pruned["metadata"] == whole["metadata"]
+    kept = [
+        name
+        for name in whole["schema"]["properties"]
+        if metadata[("properties", name)].get("selected") is not False
+        or metadata[("properties", name)].get("inclusion") == "automatic"
+    ]
+    assert list(pruned["schema"]["properties"]) == kept
+    assert {"ad_id", "billed_cost", "spend"} <= set(kept)
+    assert "reach" not in kept
+    assert len(kept) < len(whole["schema"]["properties"]) / 4  # what the pruning is for
 
 
 def test_a_stream_selected_by_default_is_a_selected_stream() -> None:
@@ -99,7 +127,16 @@ def streams_as_the_sdk_sees_them(config: dict[str, Any], catalog: Any) -> dict[s
         }
         if stream.selected or stream.has_selected_descendents:
             seen[name]["mask"] = dict(stream.mask)
-            seen[name]["schema"] = stream.effective_schema
+            # What the schema is used for: the types of the properties a record keeps.
+            schema = stream.effective_schema
+            seen[name]["schema"] = {
+                **schema,
+                "properties": {
+                    key: value
+                    for key, value in schema["properties"].items()
+                    if stream.mask.get(("properties", key), True)
+                },
+            }
     return seen
 
 
