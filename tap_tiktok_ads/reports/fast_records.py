@@ -105,6 +105,9 @@ class FastRecords:
         self._number_positions = [
             i for i, (name, _) in enumerate(builder.metrics) if name in set(self.numbers)
         ]
+        self._other_positions = [
+            i for i in range(len(builder.metrics)) if i not in self._number_positions
+        ]
         self._partition_position = (
             dimensions.index("advertiser_id") if "advertiser_id" in dimensions else None
         )
@@ -148,20 +151,25 @@ class FastRecords:
             return None
         astuple = msgspec.structs.astuple
         count = len(rows)
-        dimensions: list[Iterable[Any]] = _placeholders_null(
-            zip(*map(astuple, map(_dimensions_of, rows)), strict=True)
-        )
+        dimensions: list[Iterable[Any]] = [
+            _placeholder_null(column)
+            for column in zip(*map(astuple, map(_dimensions_of, rows)), strict=True)
+        ]
         for index, convert in self._typed_dimension_converters:
             dimensions[index] = map(convert, dimensions[index])
-        metrics = _placeholders_null(zip(*map(astuple, map(_metrics_of, rows)), strict=True))
+        metrics: list[Any] = list(zip(*map(astuple, map(_metrics_of, rows)), strict=True))
+        for index in self._other_positions:
+            metrics[index] = _placeholder_null(metrics[index])
         numbers: list[list[Any]] = []
         for index in self._number_positions:
+            # A placeholder fails the written-as-is match ("" is left out with the nulls).
             column: list[Any] | None = _as_written(metrics[index])
             if column is None:
-                if NEGATIVE_ZERO in metrics[index]:
+                texts = _placeholder_null(metrics[index])
+                if NEGATIVE_ZERO in texts:
                     return None
                 try:
-                    typed = msgspec.convert(metrics[index], NUMBERS, strict=False)
+                    typed = msgspec.convert(texts, NUMBERS, strict=False)
                 except msgspec.ValidationError:
                     return None
                 numbers.append(typed)
@@ -256,12 +264,9 @@ def _as_written(column: Sequence[str | None]) -> list[msgspec.Raw | None] | None
     return [None if text is None else msgspec.Raw(text) for text in column]
 
 
-def _placeholders_null(columns: Iterable[Sequence[Any]]) -> list[Any]:
-    """Columns with TikTok's placeholders written as null (most columns hold none)."""
-    return [
-        column if PLACEHOLDERS.isdisjoint(column) else list(map(_no_placeholder, column))
-        for column in columns
-    ]
+def _placeholder_null(column: Sequence[Any]) -> Sequence[Any]:
+    """A column with TikTok's placeholders written as null (most columns hold none)."""
+    return column if PLACEHOLDERS.isdisjoint(column) else list(map(_no_placeholder, column))
 
 
 def _in_range(columns: list[list[Any]]) -> bool:
