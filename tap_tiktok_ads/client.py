@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import closing
@@ -162,11 +164,15 @@ def _checked_rows(
     return rows
 
 
-# TikTok counts requests per second as they arrive. Sent exactly 1/rate apart, an eleventh one
-# arrives within a second of the first whenever the network or a busy machine delays the
-# first a few milliseconds more than it: refused (40100), and every refusal slows the run
-# down for a while. Requests are spaced this much wider than the limit instead.
-ARRIVAL_HEADROOM = 1.1
+# TikTok counts an app's requests in any one-second window, as they arrive: N requests sent
+# within a second of each other are refused (40100) above a limit of N. So the limiter keeps a
+# log of its last sends and lets a request go when the one sent N requests before it is at
+# least a second (plus ARRIVAL_MARGIN_SECONDS) old. The margin is for arrival jitter: a request
+# delayed a few milliseconds more on the way (the network, a busy machine) than the one sent N
+# requests later would otherwise arrive less than a second before it. Every refusal slows the
+# run down for a while, so the margin is wider than the delays usually seen.
+LIMIT_WINDOW_SECONDS = 1.0
+ARRIVAL_MARGIN_SECONDS = 0.05
 # After a refusal (40100) the pace drops to this share of what it was, and it takes one step
 # back after each RECOVERY_SECONDS without another refusal.
 SLOW_DOWN_FACTOR = 0.8
@@ -174,8 +180,14 @@ RECOVERY_SECONDS = 60.0
 
 
 class RateLimiter:
-    """Token bucket shared by all threads; ``slow_down`` lowers the rate after a refusal, and
-    each minute without another refusal takes back one step, up to the configured rate."""
+    """At most ``rate`` requests in any window of a second (plus the arrival margin), shared by
+    all threads; ``slow_down`` lowers the rate after a refusal, and each minute without another
+    refusal takes back one step, up to the configured rate.
+
+    Requests are also spaced at least ``1 / rate`` apart, so that a run never sends a burst:
+    at the limit, a second holds ``rate`` evenly spaced requests and the next one waits for the
+    margin.
+    """
 
     def __init__(
         self,
@@ -183,17 +195,15 @@ class RateLimiter:
         *,
         minimum: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.limit = float(requests_per_second)
         self.rate = self.limit
         self.minimum = min(minimum, self.rate)
         self._clock = clock
-        # No bursts: TikTok counts requests in a sliding second, so even spacing is what keeps
-        # a run under the limit from its first request on.
-        self._capacity = 1.0
-        self._tokens = self._capacity
-        self._updated = clock()
-        self._last_change = self._updated
+        self._sleep = sleep
+        self._sent: deque[float] = deque()  # the last sends' times, oldest first
+        self._last_change = clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
@@ -201,19 +211,32 @@ class RateLimiter:
             with self._lock:
                 now = self._clock()
                 self._recover(now)
-                pace = self.rate / ARRIVAL_HEADROOM
-                self._tokens = min(self._capacity, self._tokens + (now - self._updated) * pace)
-                self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                wait = self._wait(now)
+                if wait <= 0:
+                    self._sent.append(now)
                     return
-                wait = (1 - self._tokens) / pace
-            time.sleep(wait)
+            self._sleep(wait)
 
     def slow_down(self, factor: float = SLOW_DOWN_FACTOR) -> None:
         with self._lock:
             self.rate = max(self.minimum, self.rate * factor)
             self._last_change = self._clock()
+
+    def _wait(self, now: float) -> float:
+        """Seconds until a request may be sent: ``1 / rate`` after the last one, and a window
+        after the one sent ``count`` requests before it, where ``count`` requests are allowed
+        in each window (a rate below one a second allows one request in a longer window)."""
+        # Rounded first: a rate slowed down and recovered (10 * 0.8 / 0.8) may be 9.999...
+        count = max(1, math.floor(round(self.rate, 9)))
+        window = max(LIMIT_WINDOW_SECONDS, count / self.rate)
+        while len(self._sent) > count:
+            self._sent.popleft()
+        if not self._sent:
+            return 0.0
+        wait = self._sent[-1] + 1 / self.rate - now
+        if len(self._sent) == count:
+            wait = max(wait, self._sent[0] + window + ARRIVAL_MARGIN_SECONDS - now)
+        return wait
 
     def _recover(self, now: float) -> None:
         """One step back towards the limit per quiet interval: a refusal caused by a moment of
