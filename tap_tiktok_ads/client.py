@@ -44,7 +44,7 @@ from tap_tiktok_ads.errors import (
     error_for_code,
 )
 from tap_tiktok_ads.redaction import redact, register_secrets
-from tap_tiktok_ads.scheduler import Scheduler
+from tap_tiktok_ads.scheduler import Scheduler, SchedulerClosed
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
@@ -247,6 +247,11 @@ class RateLimiter:
             self._last_change = now
 
 
+def _request_key(path: str, params: Mapping[str, Any]) -> tuple[str, str]:
+    """A GET request's identity: its path and its parameters as sent, in any order."""
+    return path, json.dumps(sorted(encode_params(params).items()))
+
+
 def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
     """TikTok wants lists and objects as JSON text, booleans as ``true``/``false``."""
     encoded: dict[str, str] = {}
@@ -321,6 +326,9 @@ class TikTokClient:
         # Every request made ahead (later pages, next windows, next advertisers) runs here,
         # all through one rate limiter.
         self.scheduler = Scheduler(self.max_concurrent_requests)
+        # Requests started ahead by start_get, by request, until get_answer takes them.
+        self._started: dict[tuple[str, str], Future[Answer]] = {}
+        self._started_lock = threading.Lock()
         pool_size = self.max_concurrent_requests + 2
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
@@ -353,9 +361,42 @@ class TikTokClient:
 
         ``max_timeouts`` lowers how many times a request that times out is sent.
         """
+        started = self._claim_started(path, params)
+        if started is not None:
+            return started.result()
         return self._with_retries(
             lambda: self._send("GET", path, params, None, advertiser_id), max_timeouts
         )
+
+    def start_get(
+        self, path: str, params: Mapping[str, Any], *, advertiser_id: str | None = None
+    ) -> None:
+        """Request ``path`` ahead, on a worker: the next :meth:`get_answer` of the same request
+        takes its answer (or its error) rather than sending it again, or sends it itself if
+        it has not started yet. For requests known to come (the later pages of a listing)."""
+        key = _request_key(path, params)
+        try:
+            future = self.scheduler.submit(
+                lambda: self._with_retries(
+                    lambda: self._send("GET", path, params, None, advertiser_id)
+                ),
+                detached=True,
+            )
+        except SchedulerClosed:
+            return  # the run is ending
+        with self._started_lock:
+            self._started[key] = future
+
+    def _claim_started(self, path: str, params: Mapping[str, Any] | None) -> Future[Answer] | None:
+        """The request started ahead by :meth:`start_get`, if any, once; None when there is
+        none or it had not started (it is cancelled: the caller sends it)."""
+        if not self._started:
+            return None
+        with self._started_lock:
+            future = self._started.pop(_request_key(path, params or {}), None)
+        if future is None or future.cancel():
+            return None
+        return future
 
     def post(self, path: str, body: Mapping[str, Any], *, advertiser_id: str | None = None) -> Any:
         """POST a JSON body and return the envelope's ``data``."""

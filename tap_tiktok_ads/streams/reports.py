@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -207,7 +208,9 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         fast = self._fast_records(builder, metrics)
         self.bookmark(context, ahead.today)  # a bookmark after today is pulled back, saying so
         for index, (start, end) in enumerate(ahead.windows):
-            ahead.start(index, self.settings.max_concurrent_requests)  # the next windows too
+            # The next windows too; the TopView pass's once a window was read whole (both
+            # passes): a default pass that fails before then spends no TopView request.
+            ahead.start(index, self.settings.max_concurrent_requests, top_view=index > 0)
             count = 0
             for top_view, query in passes:  # the bookmark moves only after both passes
                 first = ahead.first_page(index, top_view)
@@ -315,10 +318,31 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
     def first_page(
         self, base: dict[str, Any], advertiser_id: str, window: Window
     ) -> Future[Answer]:
-        """Page 1 of one window of TikTok's default pass, requested on the run's scheduler."""
-        return self.client.submit_get(
-            REPORT_PATH, self.page_params(base, *window), advertiser_id=advertiser_id
-        )
+        """Page 1 of one window of TikTok's default pass, requested on the run's scheduler;
+        when it comes, the window's next pages are requested too."""
+        params = self.page_params(base, *window)
+        future = self.client.submit_get(REPORT_PATH, params, advertiser_id=advertiser_id)
+        future.add_done_callback(partial(self._start_later_pages, params, advertiser_id))
+        return future
+
+    def _start_later_pages(
+        self, params: dict[str, Any], advertiser_id: str, first: Future[Answer]
+    ) -> None:
+        """Pages 2.. of a window whose page 1 was requested ahead (as many as there are
+        workers), requested as soon as page 1 tells how many there are: they are on their way
+        when the window's turn comes, instead of being asked for then. The window's reading
+        takes them as it would have sent them (and judges page 1 as it always does)."""
+        if first.cancelled() or first.exception() is not None:
+            return
+        data = first.result().data
+        info = data.get("page_info") if isinstance(data, dict) else None
+        pages = info.get("total_page") if isinstance(info, dict) else None
+        if type(pages) is not int:
+            return
+        for page in range(2, min(pages, 1 + self.settings.max_concurrent_requests) + 1):
+            self.client.start_get(
+                REPORT_PATH, {**params, "page": page}, advertiser_id=advertiser_id
+            )
 
     def top_view_first_page(
         self, base: dict[str, Any], advertiser_id: str, window: Window
@@ -736,13 +760,12 @@ class WindowsAhead:
     def start(self, index: int, count: int, *, top_view: bool = False) -> None:
         """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet, of
         the default pass (and of the TopView pass with ``top_view``)."""
+        stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
         for upcoming in range(index, min(len(self.windows), index + count)):
-            if (upcoming, False) in self._first_pages:
-                continue
             window = self.windows[upcoming]
-            stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
-            self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
-            if top_view:
+            if (upcoming, False) not in self._first_pages:
+                self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
+            if top_view and (upcoming, True) not in self._first_pages:
                 self._first_pages[upcoming, True] = stream.top_view_first_page(
                     base, advertiser_id, window
                 )
