@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import metrics
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -104,8 +104,11 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
     # Records are typed by RecordBuilder with converters chosen from the catalog.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     is_sorted = False
-    # Page 1 of the first window of each pass is requested ahead for the next advertisers.
-    requests_started_per_partition = 2
+    # Page 1 of the first windows of each pass is requested ahead for the next advertisers
+    # (a 90-day backfill's three windows of 30 days): with one window only, an advertiser
+    # reached with nothing on its way waits for each of its windows in turn.
+    windows_started_early: ClassVar[int] = 3
+    requests_started_per_partition = 2 * windows_started_early
     bookmark_kind = "day"  # how tap_tiktok_ads.bookmarks checks saved values
 
     def __init__(self, tap: Tap, services: StreamServices, definition: ReportDefinition) -> None:
@@ -300,10 +303,10 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         """One advertiser's date windows, with page 1 of the first one requested: decided when
         its requests start, maybe while an earlier advertiser is written (``early``).
 
-        Started early, the TopView pass's page 1 is requested too. At the advertiser's own turn
-        the TopView pass waits for the default pass, as it did before requests were made
-        ahead: if the default pass fails (a window that keeps timing out, say), no request of
-        the TopView pass is spent on it.
+        Started early, page 1 of its first ``windows_started_early`` windows is requested, of
+        the TopView pass too. At the advertiser's own turn the TopView pass waits for the
+        default pass, as it did before requests were made ahead: if the default pass fails (a
+        window that keeps timing out, say), no request of the TopView pass is spent on it.
         """
         advertiser_id = str(context["advertiser_id"])
         today = today_in(self.advertisers.timezone(advertiser_id), self.client.now())
@@ -312,7 +315,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         base = self.base_params(advertiser_id, groups[0])
         windows = [] if self.definition.is_lifetime else self.windows(context, today, settle=False)
         ahead = WindowsAhead(self, advertiser_id, base, today, windows)
-        ahead.start(0, 1, top_view=early)  # the later windows when its turn comes
+        # The later windows when its turn comes.
+        ahead.start(0, self.windows_started_early if early else 1, top_view=early)
         return ahead
 
     def first_page(
