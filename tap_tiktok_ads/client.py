@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import closing
@@ -42,7 +44,7 @@ from tap_tiktok_ads.errors import (
     error_for_code,
 )
 from tap_tiktok_ads.redaction import redact, register_secrets
-from tap_tiktok_ads.scheduler import Scheduler, result_of
+from tap_tiktok_ads.scheduler import Scheduler, SchedulerClosed, result_of
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
@@ -155,6 +157,21 @@ class _Shape:
         return needed if max(needed, 1) == max(self.total_page, 1) else None
 
 
+def later_pages(answer: Answer, page_size: int) -> int:
+    """How many pages follow ``answer``, page 1 of a listing, when its page_info adds up and it
+    holds as many rows as that promises; else 0, as then the listing is read one page at a
+    time or again from page 1, and pages requested ahead would be wasted."""
+    info = answer.data.get("page_info")
+    if not isinstance(info, dict):
+        return 0
+    shape = _Shape(_count(info.get("total_number")), _count(info.get("total_page")))
+    pages = shape.pages(page_size)
+    rows = answer.rows if answer.rows is not None else answer.data.get("list")
+    if pages is None or shape.total_number is None or not isinstance(rows, (list, KeyedRows)):
+        return 0
+    return pages - 1 if len(rows) == min(page_size, shape.total_number) else 0
+
+
 def _page_shape(answer: Answer, malformed: Callable[[str, Answer], Exception]) -> _Shape:
     info = answer.data.get("page_info")
     if info is None:
@@ -192,11 +209,15 @@ def _checked_rows(
     return rows
 
 
-# TikTok counts requests per second as they arrive. Sent exactly 1/rate apart, an eleventh one
-# arrives within a second of the first whenever the network or a busy machine delays the
-# first a few milliseconds more than it: refused (40100), and every refusal slows the run
-# down for a while. Requests are spaced this much wider than the limit instead.
-ARRIVAL_HEADROOM = 1.1
+# TikTok counts an app's requests in any one-second window, as they arrive: N requests sent
+# within a second of each other are refused (40100) above a limit of N. So the limiter keeps a
+# log of its last sends and lets a request go when the one sent N requests before it is at
+# least a second (plus ARRIVAL_MARGIN_SECONDS) old. The margin is for arrival jitter: a request
+# delayed a few milliseconds more on the way (the network, a busy machine) than the one sent N
+# requests later would otherwise arrive less than a second before it. Every refusal slows the
+# run down for a while, so the margin is wider than the delays usually seen.
+LIMIT_WINDOW_SECONDS = 1.0
+ARRIVAL_MARGIN_SECONDS = 0.05
 # After a refusal (40100) the pace drops to this share of what it was, and it takes one step
 # back after each RECOVERY_SECONDS without another refusal.
 SLOW_DOWN_FACTOR = 0.8
@@ -204,8 +225,14 @@ RECOVERY_SECONDS = 60.0
 
 
 class RateLimiter:
-    """Token bucket shared by all threads; ``slow_down`` lowers the rate after a refusal, and
-    each minute without another refusal takes back one step, up to the configured rate."""
+    """At most ``rate`` requests in any window of a second (plus the arrival margin), shared by
+    all threads; ``slow_down`` lowers the rate after a refusal, and each minute without another
+    refusal takes back one step, up to the configured rate.
+
+    Requests are also spaced at least ``1 / rate`` apart, so that a run never sends a burst:
+    at the limit, a second holds ``rate`` evenly spaced requests and the next one waits for the
+    margin.
+    """
 
     def __init__(
         self,
@@ -213,17 +240,15 @@ class RateLimiter:
         *,
         minimum: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.limit = float(requests_per_second)
         self.rate = self.limit
         self.minimum = min(minimum, self.rate)
         self._clock = clock
-        # No bursts: TikTok counts requests in a sliding second, so even spacing is what keeps
-        # a run under the limit from its first request on.
-        self._capacity = 1.0
-        self._tokens = self._capacity
-        self._updated = clock()
-        self._last_change = self._updated
+        self._sleep = sleep
+        self._sent: deque[float] = deque()  # the last sends' times, oldest first
+        self._last_change = clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
@@ -231,19 +256,32 @@ class RateLimiter:
             with self._lock:
                 now = self._clock()
                 self._recover(now)
-                pace = self.rate / ARRIVAL_HEADROOM
-                self._tokens = min(self._capacity, self._tokens + (now - self._updated) * pace)
-                self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                wait = self._wait(now)
+                if wait <= 0:
+                    self._sent.append(now)
                     return
-                wait = (1 - self._tokens) / pace
-            time.sleep(wait)
+            self._sleep(wait)
 
     def slow_down(self, factor: float = SLOW_DOWN_FACTOR) -> None:
         with self._lock:
             self.rate = max(self.minimum, self.rate * factor)
             self._last_change = self._clock()
+
+    def _wait(self, now: float) -> float:
+        """Seconds until a request may be sent: ``1 / rate`` after the last one, and a window
+        after the one sent ``count`` requests before it, where ``count`` requests are allowed
+        in each window (a rate below one a second allows one request in a longer window)."""
+        # Rounded first: a rate slowed down and recovered (10 * 0.8 / 0.8) may be 9.999...
+        count = max(1, math.floor(round(self.rate, 9)))
+        window = max(LIMIT_WINDOW_SECONDS, count / self.rate)
+        while len(self._sent) > count:
+            self._sent.popleft()
+        if not self._sent:
+            return 0.0
+        wait = self._sent[-1] + 1 / self.rate - now
+        if len(self._sent) == count:
+            wait = max(wait, self._sent[0] + window + ARRIVAL_MARGIN_SECONDS - now)
+        return wait
 
     def _recover(self, now: float) -> None:
         """One step back towards the limit per quiet interval: a refusal caused by a moment of
@@ -252,6 +290,11 @@ class RateLimiter:
         if self.rate < self.limit and now - self._last_change >= RECOVERY_SECONDS:
             self.rate = min(self.limit, self.rate / SLOW_DOWN_FACTOR)
             self._last_change = now
+
+
+def _request_key(path: str, params: Mapping[str, Any]) -> tuple[str, str]:
+    """A GET request's identity: its path and its parameters as sent, in any order."""
+    return path, json.dumps(sorted(encode_params(params).items()))
 
 
 def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
@@ -328,6 +371,9 @@ class TikTokClient:
         # Every request made ahead (later pages, next windows, next advertisers) runs here,
         # all through one rate limiter.
         self.scheduler = Scheduler(self.max_concurrent_requests)
+        # Requests started ahead by start_get, by request, until get_answer takes them.
+        self._started: dict[tuple[str, str], Future[Answer]] = {}
+        self._started_lock = threading.Lock()
         pool_size = self.max_concurrent_requests + 2
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
@@ -362,9 +408,48 @@ class TikTokClient:
         ``max_timeouts`` lowers how many times a request that times out is sent;
         ``decode_page`` reads a successful answer's rows (see :data:`PageDecode`).
         """
+        started = self._claim_started(path, params)
+        if started is not None:
+            return result_of(started)
         return self._on_worker(
             lambda: self._send("GET", path, params, None, advertiser_id, decode_page), max_timeouts
         )
+
+    def start_get(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        advertiser_id: str | None = None,
+        decode_page: PageDecode | None = None,
+    ) -> None:
+        """Request ``path`` ahead, on a worker: the next :meth:`get_answer` of the same request
+        takes its answer (or its error) rather than sending it again, or sends it itself if
+        it has not started yet. For requests known to come (the later pages of a listing);
+        ``decode_page`` must be the one that :meth:`get_answer` will be given."""
+        key = _request_key(path, params)
+        try:
+            future = self.scheduler.submit(
+                lambda: self._with_retries(
+                    lambda: self._send("GET", path, params, None, advertiser_id, decode_page)
+                ),
+                detached=True,
+            )
+        except SchedulerClosed:
+            return  # the run is ending
+        with self._started_lock:
+            self._started[key] = future
+
+    def _claim_started(self, path: str, params: Mapping[str, Any] | None) -> Future[Answer] | None:
+        """The request started ahead by :meth:`start_get`, if any, once; None when there is
+        none or it had not started (it is cancelled: the caller sends it)."""
+        if not self._started:
+            return None
+        with self._started_lock:
+            future = self._started.pop(_request_key(path, params or {}), None)
+        if future is None or future.cancel():
+            return None
+        return future
 
     def post(self, path: str, body: Mapping[str, Any], *, advertiser_id: str | None = None) -> Any:
         """POST a JSON body and return the envelope's ``data``."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import CancelledError, Future
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -90,13 +90,17 @@ class Scheduler:
         self._closed = False
         self._local = threading.local()
 
-    def submit(self, task: Callable[[], T], *, first: bool = False) -> Future[T]:
+    def submit(
+        self, task: Callable[[], T], *, first: bool = False, detached: bool = False
+    ) -> Future[T]:
         """Run ``task`` on a worker; the future holds its result or its exception.
 
         ``first``: before the tasks already waiting (the writer waits for this one now).
+        ``detached``: queued even when submitted from a worker, for work that worker does not
+        wait for (so it cannot deadlock the pool), such as pages requested ahead.
         """
         future: Future[T] = Future()
-        if self.on_worker():
+        if self.on_worker() and not detached:
             _run(future, task)
             return future
         with self._ready:
@@ -111,27 +115,16 @@ class Scheduler:
             self._ready.notify()
         return future
 
-    def in_order(self, tasks: Iterable[Callable[[], T]], *, ahead: int) -> Generator[T, None, None]:
+    def in_order(self, tasks: Iterable[Callable[[], T]], *, ahead: int) -> InOrder[T]:
         """Each task's result, in the order of ``tasks``, with up to ``ahead`` of them started
-        before their result is taken.
+        before their result is taken; the first ones are started at once, not when the first
+        result is asked for (the caller has other work to do meanwhile, such as the rows of
+        the page that said how many pages follow).
 
-        A task's exception is raised here, at its turn. Leaving the loop early cancels the
-        tasks that have not started.
+        A task's exception is raised here, at its turn. Leaving the loop early (``close``)
+        cancels the tasks that have not started.
         """
-        pending: deque[Future[T]] = deque()
-        source = iter(tasks)
-        try:
-            while True:
-                for task in source:
-                    pending.append(self.submit(task))
-                    if len(pending) >= max(1, ahead):
-                        break
-                if not pending:
-                    return
-                yield result_of(pending.popleft())
-        finally:
-            for future in pending:
-                future.cancel()
+        return InOrder(self, tasks, ahead)
 
     def on_worker(self) -> bool:
         """Whether the calling thread is one of this scheduler's workers."""
@@ -164,6 +157,41 @@ class Scheduler:
                     return
                 future, task = self._queue.popleft()
             _run(future, task)
+
+
+class InOrder(Iterator[T]):
+    """The results of :meth:`Scheduler.in_order`: an iterator that keeps up to ``ahead`` tasks
+    started, from the moment it is made."""
+
+    def __init__(self, scheduler: Scheduler, tasks: Iterable[Callable[[], T]], ahead: int) -> None:
+        self._scheduler = scheduler
+        self._source: Iterator[Callable[[], T]] = iter(tasks)
+        self._ahead = max(1, ahead)
+        self._pending: deque[Future[T]] = deque()
+        self._start()
+
+    def __next__(self) -> T:
+        self._start()
+        if not self._pending:
+            raise StopIteration
+        try:
+            return result_of(self._pending.popleft())
+        except BaseException:
+            self.close()  # as a generator would end: the tasks after it are moot
+            raise
+
+    def close(self) -> None:
+        """Cancel the tasks not started; nothing more is started."""
+        self._source = iter(())
+        while self._pending:
+            self._pending.popleft().cancel()
+
+    def _start(self) -> None:
+        while len(self._pending) < self._ahead:
+            task = next(self._source, None)
+            if task is None:
+                return
+            self._pending.append(self._scheduler.submit(task))
 
 
 class Lookahead(Generic[K, W]):

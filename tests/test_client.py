@@ -445,3 +445,30 @@ def test_a_refusal_slows_the_pace_for_a_minute_not_for_the_rest_of_the_run() -> 
         clock.now += 60
         limiter.acquire()
     assert limiter.rate == 10  # never above the limit
+
+
+@responses.activate
+def test_a_request_started_ahead_is_sent_once_and_its_answer_taken(client: TikTokClient) -> None:
+    responses.get(
+        f"{API}/report/integrated/get/", json=envelope(data={"list": [{"id": 1}], "page_info": {}})
+    )
+    params = {"advertiser_id": "1", "page": 2, "metrics": ["spend"]}
+    client.start_get("/report/integrated/get/", params, advertiser_id="1")
+    # The same request, its parameters in another order: the answer started ahead.
+    answer = client.get_answer("/report/integrated/get/", dict(reversed(params.items())))
+    assert answer.data["list"] == [{"id": 1}]
+    client.get_answer("/report/integrated/get/", params)  # taken once: this one is sent
+    assert len(responses.calls) == 2
+    client.close()
+
+
+@responses.activate
+def test_a_request_started_ahead_that_failed_fails_where_it_is_asked_for(
+    client: TikTokClient,
+) -> None:
+    responses.get(f"{API}/campaign/get/", json=envelope(code=40002, message="bad filter"))
+    client.start_get("/campaign/get/", {"advertiser_id": "1"})
+    with pytest.raises(RefusedAPIError, match="bad filter"):
+        client.get_answer("/campaign/get/", {"advertiser_id": "1"})
+    assert len(responses.calls) == 1
+    client.close()

@@ -454,9 +454,15 @@ def test_a_black_hole_costs_at_most_max_timeouts_per_window_requests() -> None:
 def test_a_stop_signal_flushes_records_and_state_and_exits_non_zero(
     stop: signal.Signals, tmp_path: Path
 ) -> None:
-    """Window 2's page 2 never comes: the tap is waiting on it, page 1's records buffered."""
+    """Window 2's page 2 never comes: the tap is waiting on it, page 1's records buffered.
+
+    Window 2's page_info leaves its page count open, so the tap asks for page 2 only once it
+    has taken page 1's rows (with a count, it would ask for the next pages ahead, before the
+    window's turn, and the signal would come earlier than this test means).
+    """
     release = threading.Event()
     waiting = threading.Event()
+    open_count = with_page_info(total_page=DROP)
     with Emulator(seed=5, advertisers=1, today=EMULATOR_TODAY) as emu:
         config, catalog = report_config(emu)
 
@@ -464,7 +470,7 @@ def test_a_stop_signal_flushes_records_and_state_and_exits_non_zero(
             if int(params.get("page", 1)) >= 2:
                 waiting.set()
                 release.wait(120)
-            return data
+            return open_count(params, data)
 
         on_reports(emu, hang)
         config["retry_backoff_seconds"] = 0  # a whole number: the CLI reads 0.01 as a Decimal

@@ -88,6 +88,31 @@ def test_in_order_starts_at_most_ahead_tasks_before_they_are_taken() -> None:
     scheduler.shutdown()
 
 
+def test_in_order_starts_its_first_tasks_before_the_first_result_is_asked_for() -> None:
+    scheduler = Scheduler(4)
+    gate = Gate()
+    results = scheduler.in_order((gate.task(i) for i in range(6)), ahead=3)
+    for _ in range(3):  # the caller is busy elsewhere: its pages are on their way meanwhile
+        assert gate.started.acquire(timeout=WAIT)
+    assert not gate.started.acquire(timeout=0.2)  # no more than ahead
+    gate.release.set()
+    assert list(results) == list(range(6))
+    scheduler.shutdown()
+
+
+def test_closing_an_ordered_loop_never_iterated_cancels_its_tasks() -> None:
+    scheduler = Scheduler(1)
+    gate = Gate()
+    results = scheduler.in_order((gate.task(i) for i in range(4)), ahead=3)
+    assert gate.started.acquire(timeout=WAIT)  # the first runs; the others wait
+    results.close()
+    gate.release.set()
+    assert scheduler.submit(lambda: "free").result(WAIT) == "free"
+    assert gate.most == 1
+    assert not gate.started.acquire(timeout=0.2)  # none of the others ran
+    scheduler.shutdown()
+
+
 def test_a_failing_task_raises_in_the_consumer_at_its_turn() -> None:
     scheduler = Scheduler(2)
 

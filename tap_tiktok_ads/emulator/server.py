@@ -395,9 +395,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             entry["params"] = redacted(params)
             advertiser_id = params.get("advertiser_id")
             entry["advertiser_id"] = None if advertiser_id is None else str(advertiser_id)
+            # TikTok counts a request as it arrives; the latency stands for the time it takes
+            # to answer. (Counted after sleeping, a request would count whenever this
+            # machine, busy, woke the thread up: its own delay, not TikTok's.)
+            allowed = emu.qps_limiter.allow()
             if emu.latency_ms:
                 time.sleep(emu.latency_ms / 1000)
-            if not emu.qps_limiter.allow():
+            if not allowed:
                 raise ApiError(40100, CODE_MESSAGES[40100])
             if fault and self._fault(fault, entry):
                 return

@@ -16,8 +16,9 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import metrics
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -26,7 +27,15 @@ from singer_sdk.singerlib import Catalog, MetadataMapping
 from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import report_day, saved_value
-from tap_tiktok_ads.client import Answer, KeyedRows, MalformedRow, PageDecode, Rows, show
+from tap_tiktok_ads.client import (
+    Answer,
+    KeyedRows,
+    MalformedRow,
+    PageDecode,
+    Rows,
+    later_pages,
+    show,
+)
 from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
 from tap_tiktok_ads.error_codes import Skip, skippable
 from tap_tiktok_ads.errors import (
@@ -105,8 +114,11 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
     # Records are typed by RecordBuilder with converters chosen from the catalog.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     is_sorted = False
-    # Page 1 of the first window of each pass is requested ahead for the next advertisers.
-    requests_started_per_partition = 2
+    # Page 1 of the first windows of each pass is requested ahead for the next advertisers
+    # (a 90-day backfill's three windows of 30 days): with one window only, an advertiser
+    # reached with nothing on its way waits for each of its windows in turn.
+    windows_started_early: ClassVar[int] = 3
+    requests_started_per_partition = 2 * windows_started_early
     bookmark_kind = "day"  # how tap_tiktok_ads.bookmarks checks saved values
 
     def __init__(self, tap: Tap, services: StreamServices, definition: ReportDefinition) -> None:
@@ -209,7 +221,9 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         fast = self._fast_records(builder, metrics)
         self.bookmark(context, ahead.today)  # a bookmark after today is pulled back, saying so
         for index, (start, end) in enumerate(ahead.windows):
-            ahead.start(index, self.settings.max_concurrent_requests)  # the next windows too
+            # The next windows too; the TopView pass's once a window was read whole (both
+            # passes): a default pass that fails before then spends no TopView request.
+            ahead.start(index, self.settings.max_concurrent_requests, top_view=index > 0)
             count = 0
             for top_view, query in passes:  # the bookmark moves only after both passes
                 first = ahead.first_page(index, top_view)
@@ -311,10 +325,10 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         """One advertiser's date windows, with page 1 of the first one requested: decided when
         its requests start, maybe while an earlier advertiser is written (``early``).
 
-        Started early, the TopView pass's page 1 is requested too. At the advertiser's own turn
-        the TopView pass waits for the default pass, as it did before requests were made
-        ahead: if the default pass fails (a window that keeps timing out, say), no request of
-        the TopView pass is spent on it.
+        Started early, page 1 of its first ``windows_started_early`` windows is requested, of
+        the TopView pass too. At the advertiser's own turn the TopView pass waits for the
+        default pass, as it did before requests were made ahead: if the default pass fails (a
+        window that keeps timing out, say), no request of the TopView pass is spent on it.
         """
         advertiser_id = str(context["advertiser_id"])
         today = today_in(self.advertisers.timezone(advertiser_id), self.client.now())
@@ -323,19 +337,46 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         base = self.base_params(advertiser_id, groups[0])
         windows = [] if self.definition.is_lifetime else self.windows(context, today, settle=False)
         ahead = WindowsAhead(self, advertiser_id, base, today, windows)
-        ahead.start(0, 1, top_view=early)  # the later windows when its turn comes
+        # The later windows when its turn comes.
+        ahead.start(0, self.windows_started_early if early else 1, top_view=early)
         return ahead
 
     def first_page(
         self, base: dict[str, Any], advertiser_id: str, window: Window
     ) -> Future[Answer]:
-        """Page 1 of one window of TikTok's default pass, requested on the run's scheduler."""
-        return self.client.submit_get(
-            REPORT_PATH,
-            self.page_params(base, *window),
-            advertiser_id=advertiser_id,
-            decode_page=self._page_decode(),
+        """Page 1 of one window of TikTok's default pass, requested on the run's scheduler;
+        when it comes, the window's next pages are requested too."""
+        params = self.page_params(base, *window)
+        decode_page = self._page_decode()
+        future = self.client.submit_get(
+            REPORT_PATH, params, advertiser_id=advertiser_id, decode_page=decode_page
         )
+        future.add_done_callback(
+            partial(self._start_later_pages, params, advertiser_id, decode_page)
+        )
+        return future
+
+    def _start_later_pages(
+        self,
+        params: dict[str, Any],
+        advertiser_id: str,
+        decode_page: PageDecode | None,
+        first: Future[Answer],
+    ) -> None:
+        """Pages 2.. of a window whose page 1 was requested ahead (as many as there are
+        workers), requested as soon as page 1 tells how many there are: they are on their way
+        when the window's turn comes, instead of being asked for then. The window's reading
+        takes them as it would have sent them (and judges page 1 as it always does)."""
+        if first.cancelled() or first.exception() is not None:
+            return
+        later = later_pages(first.result(), self.settings.page_size)
+        for page in range(2, 2 + min(later, self.settings.max_concurrent_requests)):
+            self.client.start_get(
+                REPORT_PATH,
+                {**params, "page": page},
+                advertiser_id=advertiser_id,
+                decode_page=decode_page,
+            )
 
     def top_view_first_page(
         self, base: dict[str, Any], advertiser_id: str, window: Window
@@ -772,13 +813,12 @@ class WindowsAhead:
     def start(self, index: int, count: int, *, top_view: bool = False) -> None:
         """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet, of
         the default pass (and of the TopView pass with ``top_view``)."""
+        stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
         for upcoming in range(index, min(len(self.windows), index + count)):
-            if (upcoming, False) in self._first_pages:
-                continue
             window = self.windows[upcoming]
-            stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
-            self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
-            if top_view:
+            if (upcoming, False) not in self._first_pages:
+                self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
+            if top_view and (upcoming, True) not in self._first_pages:
                 self._first_pages[upcoming, True] = stream.top_view_first_page(
                     base, advertiser_id, window
                 )
