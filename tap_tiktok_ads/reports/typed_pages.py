@@ -16,23 +16,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from operator import attrgetter, itemgetter
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import msgspec
 
 from tap_tiktok_ads.client import DecodedPage, KeyedRows
-from tap_tiktok_ads.reports.records import MAX_INTEGER
 
-# Integers a target stores; beyond them the general path writes null and warns.
-BoundedInteger = Annotated[int, msgspec.Meta(ge=-MAX_INTEGER, le=MAX_INTEGER)]
-# TikTok's "no value" texts (placeholders.MISSING), kept as they are where an integer belongs;
-# the batch encoder writes them as null, as the general path does whatever the field's type.
-Placeholder = Literal["-", ""]
-# Number metrics stay text here: typed as Decimal, msgspec would also take a JSON number, and
-# read 1.10 as Decimal("1.10") where the general path reads the float 1.1. A text is typed per
-# column by the batch encoder, as the general path types it.
+# Metrics stay as TikTok wrote them here (its placeholders "-" and "" included), typed per
+# column by the batch encoder as the general path types them. msgspec would read texts
+# differently: typed as Decimal it also takes a JSON number and reads 1.10 as Decimal("1.10")
+# where the general path reads the float 1.1; typed as int (lax) it reads "1.0000000000000001"
+# through a float, as 1, where the general path finds no whole number and writes null. An
+# integer sent as a JSON number is read as the general path reads it.
 METRIC_TYPES: dict[str, Any] = {
-    "integer": BoundedInteger | Placeholder | None,
+    "integer": str | int | None,
     "number": str | None,
     "string": str | None,
 }
