@@ -258,7 +258,11 @@ def record_line_writer(stream: Stream) -> Callable[[bytes], None] | None:
     the records it lets through. Report streams write whole batches of records already encoded
     (``tap_tiktok_ads.reports.fast_records``), which is only the same output when the maps are
     the default, no dry-run limit is set, and the tap's writer is this tap's buffered writer.
+    With a ``batch_config``, the SDK reads the records into BATCH files instead
+    (``_sync_records(write_messages=False)``): they must reach it as records.
     """
+    if stream.get_batch_config(stream.config) is not None:
+        return None
     maps = stream.stream_maps
     default_map = (
         len(maps) == 1

@@ -607,3 +607,15 @@ def test_no_line_writer_for_a_dry_run_or_another_writer() -> None:
         sync_binary(Limited)
     sync_binary(Probe, tap_base=PlainWriterTap)
     assert Probe.writers == [None, None]
+
+
+def test_no_line_writer_with_a_batch_config(tmp_path: Path) -> None:
+    """singer-sdk reads the records into BATCH files (``_sync_records(write_messages=False)``)."""
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": tmp_path.as_uri(), "prefix": "batch-"},
+    }
+    Probe.writers.clear()
+    messages = sync_binary(Probe, config={"batch_config": batch_config})
+    assert Probe.writers == [None]
+    assert [m["type"] for m in messages if m["type"] in ("RECORD", "BATCH")] == ["BATCH"]

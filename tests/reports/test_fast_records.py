@@ -8,11 +8,15 @@ ones, and through whole syncs with and without a stream map (which turns the fas
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import re
 from decimal import Decimal
 from itertools import product
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -305,3 +309,30 @@ def test_records_written_in_batches_are_counted_in_the_sdks_metrics(
             counted += point.value
     assert records
     assert counted == len(records)
+
+
+def test_a_batch_config_gets_every_report_record_in_batch_files(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """With singer-sdk's ``batch_config`` the records go into BATCH files, not RECORD lines:
+    the fast path, which writes RECORD lines itself, stands aside."""
+    config = tap_config(emulator, start_date="2026-11-10")
+    records = [m["record"] for m in sync_records(config) if m["type"] == "RECORD"]
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": tmp_path.as_uri(), "prefix": "batch-"},
+    }
+    messages = sync_records({**config, "batch_config": batch_config})
+    assert not [m for m in messages if m["type"] == "RECORD"]
+    files = [
+        urlparse(url).path
+        for m in messages
+        if m["type"] == "BATCH" and m["stream"] == STREAM
+        for url in m["manifest"]
+    ]
+    batched: list[dict[str, Any]] = []
+    for file in files:
+        with gzip.open(file, "rt", encoding="utf-8") as lines:
+            batched += [json.loads(line, parse_float=Decimal) for line in lines]
+    assert records
+    assert batched == records
