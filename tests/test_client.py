@@ -16,7 +16,6 @@ import responses
 from tap_tiktok_ads.client import (
     DecodedPage,
     KeyedRows,
-    RateLimiter,
     TikTokClient,
     encode_params,
 )
@@ -27,6 +26,7 @@ from tap_tiktok_ads.errors import (
     RequestTimeoutError,
     TransientAPIError,
 )
+from tap_tiktok_ads.rate_limit import RateLimiter
 
 API = "https://business-api.tiktok.com/open_api/v1.3"
 TOKEN = "unit-test-token-5f1c"
