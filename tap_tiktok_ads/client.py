@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import closing
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -40,6 +39,20 @@ from tap_tiktok_ads.errors import (
     TikTokAPIError,
     TransientAPIError,
     error_for_code,
+    show,
+)
+from tap_tiktok_ads.paging import (
+    MAX_PAGES,
+    Answer,
+    KeyedRows,
+    MalformedRow,
+    PageDecode,
+    PagingShifted,
+    Rows,
+    checked_rows,
+    page_rows,
+    page_shape,
+    read_until_short,
 )
 from tap_tiktok_ads.rate_limit import RateLimiter
 from tap_tiktok_ads.redaction import redact, register_secrets
@@ -56,10 +69,6 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 # TikTok penalises repeating a request that timed out: at most this many retries of it.
 MAX_TIMEOUT_RETRIES = 2
 DEFAULT_MAX_RESPONSE_MB = 128
-# A listing whose page_info cannot be trusted is read page by page up to this bound, whatever
-# it claims: 10,000 pages of 1,000 rows is far beyond any one report window TikTok answers.
-MAX_PAGES = 10_000
-
 log = logging.getLogger("tap_tiktok_ads.client")
 
 
@@ -77,135 +86,6 @@ _decode_json = msgspec.json.Decoder().decode
 def local_now() -> datetime:
     """This machine's clock, in UTC."""
     return datetime.now(timezone.utc)
-
-
-class MalformedRow(ValueError):
-    """Raised by a ``key`` function of :meth:`TikTokClient.get_pages` for a row it cannot use;
-    the client turns it into a :class:`MalformedAnswerError` naming the request."""
-
-
-@dataclass(frozen=True)
-class KeyedRows:
-    """A page's rows as a caller's page decoder typed them, with each row's identity (the hash
-    of what its ``key`` would return), computed where the page was decoded."""
-
-    rows: list[Any]
-    identities: list[int]
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-
-@dataclass(frozen=True)
-class DecodedPage:
-    """A successful answer read by a page decoder: ``data`` without its ``list``, which is in
-    ``rows``."""
-
-    data: dict[str, Any]
-    request_id: Any
-    rows: KeyedRows
-
-
-# Reads a successful answer's body straight into typed rows, or returns None to leave the body
-# to the general decoding (any other answer, or one it cannot read exactly as that would).
-PageDecode = Callable[[bytes], DecodedPage | None]
-Rows = list[dict[str, Any]] | KeyedRows
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A successful envelope: its ``data`` object and TikTok's ``request_id`` (and the rows,
-    when a page decoder read them)."""
-
-    data: dict[str, Any]
-    request_id: str | None
-    rows: KeyedRows | None = None
-
-
-class _PagingShifted(Exception):
-    """The listing changed between two pages of one read."""
-
-
-def show(value: Any) -> str:
-    """A short description of a value from an answer, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, (dict, list)):
-        return f"a JSON {'object' if isinstance(value, dict) else 'list'}"
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:37]}..."
-
-
-def _count(value: Any) -> int | None:
-    """A page_info count, or None when it is missing, negative or not a whole number."""
-    return value if type(value) is int and value >= 0 else None
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """page_info's ``total_number`` and ``total_page`` (None when unusable)."""
-
-    total_number: int | None
-    total_page: int | None
-
-    def pages(self, page_size: int) -> int | None:
-        """The number of pages, when page_info agrees with itself; else None."""
-        if self.total_number is None or self.total_page is None:
-            return None
-        needed = -(-self.total_number // page_size)
-        return needed if max(needed, 1) == max(self.total_page, 1) else None
-
-
-def later_pages(answer: Answer, page_size: int) -> int:
-    """How many pages follow ``answer``, page 1 of a listing, when its page_info adds up and it
-    holds as many rows as that promises; else 0, as then the listing is read one page at a
-    time or again from page 1, and pages requested ahead would be wasted."""
-    info = answer.data.get("page_info")
-    if not isinstance(info, dict):
-        return 0
-    shape = _Shape(_count(info.get("total_number")), _count(info.get("total_page")))
-    pages = shape.pages(page_size)
-    rows = answer.rows if answer.rows is not None else answer.data.get("list")
-    if pages is None or shape.total_number is None or not isinstance(rows, (list, KeyedRows)):
-        return 0
-    return pages - 1 if len(rows) == min(page_size, shape.total_number) else 0
-
-
-def _page_shape(answer: Answer, malformed: Callable[[str, Answer], Exception]) -> _Shape:
-    info = answer.data.get("page_info")
-    if info is None:
-        return _Shape(None, None)
-    if not isinstance(info, dict):
-        raise malformed(f"`page_info` is {show(info)}, not an object", answer)
-    return _Shape(_count(info.get("total_number")), _count(info.get("total_page")))
-
-
-def _page_rows(answer: Answer, malformed: Callable[[str, Answer], Exception]) -> Rows:
-    if answer.rows is not None:
-        return answer.rows
-    rows = answer.data.get("list")
-    if rows is None:
-        return []
-    if not isinstance(rows, list):
-        raise malformed(f"`list` is {show(rows)}, not a list", answer)
-    for row in rows:
-        if type(row) is not dict:
-            raise malformed(f"`list` holds {show(row)}, not an object", answer)
-    return rows
-
-
-def _checked_rows(
-    rows: Rows, shape: _Shape, page: int, page_size: int, first_shape: _Shape
-) -> Rows:
-    """The page's rows, or _PagingShifted if the listing changed since page 1."""
-    if shape != first_shape:
-        raise _PagingShifted(
-            f"page {page} reports {shape.total_number} rows, page 1 said {first_shape.total_number}"
-        )
-    promised = min(page_size, (shape.total_number or 0) - (page - 1) * page_size)
-    if len(rows) < promised:
-        raise _PagingShifted(f"page {page} held {len(rows)} of {promised} rows")
-    return rows
 
 
 def _request_key(path: str, params: Mapping[str, Any]) -> tuple[str, str]:
@@ -433,7 +313,7 @@ class TikTokClient:
                         rows = self._unseen(rows, key, seen, answer, path, advertiser_id)
                     yield rows
                 return
-            except _PagingShifted as shift:
+            except PagingShifted as shift:
                 if key is None or attempt == self.max_paging_restarts:
                     raise TransientAPIError(
                         f"paging kept changing while reading ({shift}); "
@@ -535,8 +415,8 @@ class TikTokClient:
             return self._malformed(problem, answer, path, advertiser_id)
 
         first = result_of(first_future) if first_future is not None else fetch(1)
-        shape = _page_shape(first, malformed)
-        rows = _page_rows(first, malformed)
+        shape = page_shape(first, malformed)
+        rows = page_rows(first, malformed)
         pages = shape.pages(page_size)
         if pages is None:
             log.warning(
@@ -548,7 +428,7 @@ class TikTokClient:
                 page_size,
             )
             yield first, rows
-            yield from self._read_until_short(fetch, malformed, rows, shape, page_size)
+            yield from read_until_short(fetch, malformed, rows, shape, page_size)
             return
         if pages > MAX_PAGES:
             raise malformed(
@@ -556,48 +436,16 @@ class TikTokClient:
                 "or lower `report_window_days`",
                 first,
             )
-        yield first, _checked_rows(rows, shape, 1, page_size, shape)
+        yield first, checked_rows(rows, shape, 1, page_size, shape)
         later = self.scheduler.in_order(
             (partial(fetch, page) for page in range(2, pages + 1)),
             ahead=self.max_concurrent_requests,
         )
         with closing(later):  # pages not started yet are cancelled if the listing shifted
             for page, answer in enumerate(later, start=2):
-                page_shape = _page_shape(answer, malformed)
-                page_rows = _page_rows(answer, malformed)
-                yield answer, _checked_rows(page_rows, page_shape, page, page_size, shape)
-
-    @staticmethod
-    def _read_until_short(
-        fetch: Callable[[int], Answer],
-        malformed: Callable[[str, Answer], Exception],
-        rows: Rows,
-        shape: _Shape,
-        page_size: int,
-    ) -> Iterator[tuple[Answer, Rows]]:
-        """Pages 2, 3... until one holds fewer than ``page_size`` rows (an empty one included).
-
-        A ``total_number`` that is usable still bounds the pages (one more than it needs) and
-        must be reached: a short page before it means the listing shifted.
-        """
-        total = shape.total_number
-        limit = MAX_PAGES if total is None else min(MAX_PAGES, -(-total // page_size) + 1)
-        read, page = len(rows), 1
-        while len(rows) >= page_size:
-            page += 1
-            answer = fetch(page)
-            rows = _page_rows(answer, malformed)
-            if page >= limit and len(rows) >= page_size:
-                raise malformed(
-                    f"page {page} is still full although page_info counts {total} rows"
-                    if total is not None
-                    else f"{MAX_PAGES} full pages and no end; raise `page_size`",
-                    answer,
-                )
-            read += len(rows)
-            yield answer, rows
-        if total is not None and read < total:
-            raise _PagingShifted(f"the pages held {read} rows, page_info said {total}")
+                answer_shape = page_shape(answer, malformed)
+                answer_rows = page_rows(answer, malformed)
+                yield answer, checked_rows(answer_rows, answer_shape, page, page_size, shape)
 
     def redact(self, text: str) -> str:
         """Replace every known secret with ``***``."""

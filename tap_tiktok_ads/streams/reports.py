@@ -27,15 +27,6 @@ from singer_sdk.singerlib import Catalog, MetadataMapping
 from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import report_day, saved_value
-from tap_tiktok_ads.client import (
-    Answer,
-    KeyedRows,
-    MalformedRow,
-    PageDecode,
-    Rows,
-    later_pages,
-    show,
-)
 from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
 from tap_tiktok_ads.error_codes import Skip, skippable
 from tap_tiktok_ads.errors import (
@@ -44,6 +35,15 @@ from tap_tiktok_ads.errors import (
     RefusedAPIError,
     RequestTimeoutError,
     TikTokAPIError,
+    show,
+)
+from tap_tiktok_ads.paging import (
+    Answer,
+    KeyedRows,
+    MalformedRow,
+    PageDecode,
+    Rows,
+    later_pages,
 )
 from tap_tiktok_ads.reports.catalog import Metric, api_data_level
 from tap_tiktok_ads.reports.definitions import (
