@@ -12,12 +12,10 @@ TikTok's default pass and, for advertisers with TopView campaigns, a TopView pas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import metrics
@@ -35,12 +33,10 @@ from tap_tiktok_ads.errors import (
     RefusedAPIError,
     RequestTimeoutError,
     TikTokAPIError,
-    show,
 )
 from tap_tiktok_ads.paging import (
     Answer,
     KeyedRows,
-    MalformedRow,
     PageDecode,
     Rows,
     later_pages,
@@ -54,7 +50,6 @@ from tap_tiktok_ads.reports.definitions import (
 from tap_tiktok_ads.reports.fast_records import FastRecords, as_dicts
 from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
 from tap_tiktok_ads.reports.typed_pages import page_decoder
-from tap_tiktok_ads.scheduler import wait_for
 from tap_tiktok_ads.sdk_compat import (
     BookmarksSetByStream,
     PreparedRecordMessages,
@@ -65,6 +60,7 @@ from tap_tiktok_ads.sdk_compat import (
 )
 from tap_tiktok_ads.sequences import batches
 from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
+from tap_tiktok_ads.streams.report_rows import dict_rows, row_key, rows_of, unseen, with_pass
 from tap_tiktok_ads.streams.report_slicing import (
     ADGROUPS_PER_SLICE,
     CAMPAIGNS_PER_SLICE,
@@ -83,6 +79,13 @@ from tap_tiktok_ads.streams.report_top_view import (
     asks_for_top_view,
     top_view_advertisers,
     top_view_only,
+)
+from tap_tiktok_ads.streams.report_windows import (
+    TimeoutBudget,
+    Window,
+    Windows,
+    WindowsAhead,
+    window_of,
 )
 
 REPORT_PATH = "/report/integrated/get/"
@@ -215,8 +218,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             for top_view, query in passes:
                 params = self.lifetime_params(query, ahead.today)
                 for page in self._fetch_or_fewer_metrics(params, advertiser_id, groups):
-                    for row in _dict_rows(page):
-                        yield _with_pass(builder.build(row, advertiser_id), top_view)
+                    for row in dict_rows(page):
+                        yield with_pass(builder.build(row, advertiser_id), top_view)
             return
         fast = self._fast_records(builder, metrics)
         self.bookmark(context, ahead.today)  # a bookmark after today is pulled back, saying so
@@ -282,8 +285,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         for page in pages:
             count += len(page)
             if fast is None or write is None:
-                for row in _dict_rows(page):
-                    yield _with_pass(builder.build(row, advertiser_id), top_view)
+                for row in dict_rows(page):
+                    yield with_pass(builder.build(row, advertiser_id), top_view)
                 continue
             typed = isinstance(page, KeyedRows)
             rows: list[Any] = page.rows if isinstance(page, KeyedRows) else page
@@ -297,7 +300,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
                     lines = fast.encode(batch, advertiser_id, top_view)
                 if lines is None:
                     for row in batch:
-                        yield _with_pass(builder.build(row, advertiser_id), top_view)
+                        yield with_pass(builder.build(row, advertiser_id), top_view)
                     continue
                 write(lines)
                 self._written_in_batches += len(batch)
@@ -555,13 +558,13 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         while True:
             narrower = halve_groups(current)
             if narrower is None:
-                error.add_context(f"window {_window_of(params)}, even with one metric per request")
+                error.add_context(f"window {window_of(params)}, even with one metric per request")
                 raise error from None
             self.logger.warning(
                 "%s: advertiser %s, %s failed (%s), asking for at most %d metrics per request",
                 self.name,
                 advertiser_id,
-                _window_of(params),
+                window_of(params),
                 error.message,
                 max(len(group) for group in narrower),
             )
@@ -579,7 +582,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
                     timeouts.left -= again.timed_out_requests
                     if timeouts.left <= 0:
                         again.setting = "request_timeout / max_timeouts_per_window"
-                        raise again.add_context(f"window {_window_of(params)}") from None
+                        raise again.add_context(f"window {window_of(params)}") from None
                 current, error = narrower, again
 
     def fetch(
@@ -603,7 +606,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
                 "reading it again by campaign",
                 self.name,
                 advertiser_id,
-                _window_of(params),
+                window_of(params),
                 capped.message,
             )
             campaigns = list_campaigns(
@@ -673,7 +676,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             yield from self._pages(params, advertiser_id, first, max_timeouts, decode_page, emitted)
             return
         series = (
-            _rows_of(
+            rows_of(
                 self._pages(
                     {**params, "metrics": group},
                     advertiser_id,
@@ -684,7 +687,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             for i, group in enumerate(groups)
         )
         joined = join_on_dimensions(series, self.row_key)
-        yield _unseen(joined, self.row_key, emitted)
+        yield unseen(joined, self.row_key, emitted)
 
     def _pages(
         self,
@@ -749,150 +752,3 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         state = self.get_context_state(context)
         set_bookmark(state, self.replication_key, max(end, current or end).isoformat())
         write_state(self)
-
-
-def _unseen(
-    rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], Any], emitted: set[int]
-) -> list[dict[str, Any]]:
-    """Rows not emitted yet, remembered as emitted. Hashes of the row keys, not keys, keep
-    100k-row windows small; they are the identities the client drops rows by when it reads a
-    query's pages against ``emitted``, so both ways of reading a window agree."""
-    fresh = []
-    for row in rows:
-        identity = hash(key(row))
-        if identity not in emitted:
-            emitted.add(identity)
-            fresh.append(row)
-    return fresh
-
-
-def _rows_of(pages: Iterable[Rows]) -> Iterator[dict[str, Any]]:
-    for page in pages:
-        yield from _dict_rows(page)
-
-
-def _dict_rows(page: Rows) -> list[dict[str, Any]]:
-    """A page's rows as dicts (read without a page decoder, they are already)."""
-    return as_dicts(page.rows) if isinstance(page, KeyedRows) else page
-
-
-def _with_pass(record: dict[str, Any], top_view: bool) -> dict[str, Any]:
-    record[TOP_VIEW_KEY] = top_view
-    return record
-
-
-def _window_of(params: dict[str, Any]) -> str:
-    if params.get("query_lifetime"):
-        return "lifetime"
-    return f"{params.get('start_date')}..{params.get('end_date')}"
-
-
-Window = tuple[date, date]
-Windows = list[Window]
-
-
-class WindowsAhead:
-    """One advertiser's windows and page 1 of those requested ahead, per pass (the TopView
-    pass's page is None when the advertiser has no TopView)."""
-
-    def __init__(
-        self,
-        stream: ReportStream,
-        advertiser_id: str,
-        base: dict[str, Any],
-        today: date,
-        windows: Windows,
-    ) -> None:
-        self.stream = stream
-        self.advertiser_id = advertiser_id
-        self.base = base
-        self.today = today
-        self.windows = windows
-        self._first_pages: dict[tuple[int, bool], Future[Any]] = {}
-
-    def start(self, index: int, count: int, *, top_view: bool = False) -> None:
-        """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet, of
-        the default pass (and of the TopView pass with ``top_view``)."""
-        stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
-        for upcoming in range(index, min(len(self.windows), index + count)):
-            window = self.windows[upcoming]
-            if (upcoming, False) not in self._first_pages:
-                self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
-            if top_view and (upcoming, True) not in self._first_pages:
-                self._first_pages[upcoming, True] = stream.top_view_first_page(
-                    base, advertiser_id, window
-                )
-
-    def first_page(self, index: int, top_view: bool) -> Future[Answer] | None:
-        """Page 1 of window ``index`` of one pass, if it was requested ahead (once); its
-        failure is raised where the window is read."""
-        future = self._first_pages.pop((index, top_view), None)
-        if future is None:
-            return None
-        wait_for(future)
-        if future.cancelled() or future.exception() is not None or future.result() is not None:
-            return future
-        return None  # no TopView page was asked for: the pass reads its own
-
-    def cancel(self) -> bool:
-        cancelled = [future.cancel() for future in self._first_pages.values()]
-        return all(cancelled)
-
-
-@dataclass
-class TimeoutBudget:
-    """Timed-out requests a date window (halves included) may still make."""
-
-    left: int
-
-
-# Lengths of TikTok's time dimensions: "2026-11-19 00:00:00" (or "2026-11-19"), an hour's label.
-TIME_LENGTHS = {"stat_time_day": (10, 19), "stat_time_hour": (19,)}
-
-
-def _looks_like_time(name: str, value: Any) -> bool:
-    """A cheap shape check (it runs once per row); dates.py parses the value itself."""
-    return type(value) is str and len(value) in TIME_LENGTHS[name] and value[4:5] == "-"
-
-
-def row_key(definition: ReportDefinition) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A report row's identity: its values of every requested dimension, in order.
-
-    A row missing one (or holding a list, an object or null) would be written with a hole in
-    its primary key, or dropped as a duplicate of another: :class:`MalformedRow` instead.
-    """
-    names = definition.dimensions
-    pick = itemgetter(*names) if len(names) > 1 else (lambda d: (d[names[0]],))
-    time_name = definition.time_dimension
-    lengths = TIME_LENGTHS.get(time_name or "")
-
-    def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        dimensions: Any = row.get("dimensions")  # untrusted: the checks below judge it
-        try:
-            values = pick(dimensions)
-            hash(values)  # fails for a list or an object in a dimension
-        except (KeyError, TypeError):
-            raise MalformedRow(_key_problem(dimensions, names, time_name)) from None
-        if None in values:
-            raise MalformedRow(_key_problem(dimensions, names, time_name))
-        if lengths is not None:
-            moment = dimensions[time_name]
-            if type(moment) is not str or len(moment) not in lengths or moment[4:5] != "-":
-                raise MalformedRow(_key_problem(dimensions, names, time_name))
-        return values
-
-    return key
-
-
-def _key_problem(dimensions: Any, names: tuple[str, ...], time_name: str | None) -> str:
-    """What is wrong with a row's dimensions, for the error message."""
-    if type(dimensions) is not dict:
-        return f"has `dimensions` {show(dimensions)}, not an object"
-    for name in names:
-        if name not in dimensions:
-            return f"has no dimension `{name}`"
-        value = dimensions[name]
-        bad_time = name == time_name and not _looks_like_time(name, value)
-        if type(value) not in (str, int) or bad_time:
-            return f"has {show(value)} for dimension `{name}`"
-    return "has dimensions the tap cannot read"
