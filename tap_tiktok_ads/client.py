@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import closing
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -42,7 +39,22 @@ from tap_tiktok_ads.errors import (
     TikTokAPIError,
     TransientAPIError,
     error_for_code,
+    show,
 )
+from tap_tiktok_ads.paging import (
+    MAX_PAGES,
+    Answer,
+    KeyedRows,
+    MalformedRow,
+    PageDecode,
+    PagingShifted,
+    Rows,
+    checked_rows,
+    page_rows,
+    page_shape,
+    read_until_short,
+)
+from tap_tiktok_ads.rate_limit import RateLimiter
 from tap_tiktok_ads.redaction import redact, register_secrets
 from tap_tiktok_ads.scheduler import Scheduler, SchedulerClosed, result_of
 
@@ -57,10 +69,6 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 # TikTok penalises repeating a request that timed out: at most this many retries of it.
 MAX_TIMEOUT_RETRIES = 2
 DEFAULT_MAX_RESPONSE_MB = 128
-# A listing whose page_info cannot be trusted is read page by page up to this bound, whatever
-# it claims: 10,000 pages of 1,000 rows is far beyond any one report window TikTok answers.
-MAX_PAGES = 10_000
-
 log = logging.getLogger("tap_tiktok_ads.client")
 
 
@@ -78,218 +86,6 @@ _decode_json = msgspec.json.Decoder().decode
 def local_now() -> datetime:
     """This machine's clock, in UTC."""
     return datetime.now(timezone.utc)
-
-
-class MalformedRow(ValueError):
-    """Raised by a ``key`` function of :meth:`TikTokClient.get_pages` for a row it cannot use;
-    the client turns it into a :class:`MalformedAnswerError` naming the request."""
-
-
-@dataclass(frozen=True)
-class KeyedRows:
-    """A page's rows as a caller's page decoder typed them, with each row's identity (the hash
-    of what its ``key`` would return), computed where the page was decoded."""
-
-    rows: list[Any]
-    identities: list[int]
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-
-@dataclass(frozen=True)
-class DecodedPage:
-    """A successful answer read by a page decoder: ``data`` without its ``list``, which is in
-    ``rows``."""
-
-    data: dict[str, Any]
-    request_id: Any
-    rows: KeyedRows
-
-
-# Reads a successful answer's body straight into typed rows, or returns None to leave the body
-# to the general decoding (any other answer, or one it cannot read exactly as that would).
-PageDecode = Callable[[bytes], DecodedPage | None]
-Rows = list[dict[str, Any]] | KeyedRows
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A successful envelope: its ``data`` object and TikTok's ``request_id`` (and the rows,
-    when a page decoder read them)."""
-
-    data: dict[str, Any]
-    request_id: str | None
-    rows: KeyedRows | None = None
-
-
-class _PagingShifted(Exception):
-    """The listing changed between two pages of one read."""
-
-
-def show(value: Any) -> str:
-    """A short description of a value from an answer, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, (dict, list)):
-        return f"a JSON {'object' if isinstance(value, dict) else 'list'}"
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:37]}..."
-
-
-def _count(value: Any) -> int | None:
-    """A page_info count, or None when it is missing, negative or not a whole number."""
-    return value if type(value) is int and value >= 0 else None
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """page_info's ``total_number`` and ``total_page`` (None when unusable)."""
-
-    total_number: int | None
-    total_page: int | None
-
-    def pages(self, page_size: int) -> int | None:
-        """The number of pages, when page_info agrees with itself; else None."""
-        if self.total_number is None or self.total_page is None:
-            return None
-        needed = -(-self.total_number // page_size)
-        return needed if max(needed, 1) == max(self.total_page, 1) else None
-
-
-def later_pages(answer: Answer, page_size: int) -> int:
-    """How many pages follow ``answer``, page 1 of a listing, when its page_info adds up and it
-    holds as many rows as that promises; else 0, as then the listing is read one page at a
-    time or again from page 1, and pages requested ahead would be wasted."""
-    info = answer.data.get("page_info")
-    if not isinstance(info, dict):
-        return 0
-    shape = _Shape(_count(info.get("total_number")), _count(info.get("total_page")))
-    pages = shape.pages(page_size)
-    rows = answer.rows if answer.rows is not None else answer.data.get("list")
-    if pages is None or shape.total_number is None or not isinstance(rows, (list, KeyedRows)):
-        return 0
-    return pages - 1 if len(rows) == min(page_size, shape.total_number) else 0
-
-
-def _page_shape(answer: Answer, malformed: Callable[[str, Answer], Exception]) -> _Shape:
-    info = answer.data.get("page_info")
-    if info is None:
-        return _Shape(None, None)
-    if not isinstance(info, dict):
-        raise malformed(f"`page_info` is {show(info)}, not an object", answer)
-    return _Shape(_count(info.get("total_number")), _count(info.get("total_page")))
-
-
-def _page_rows(answer: Answer, malformed: Callable[[str, Answer], Exception]) -> Rows:
-    if answer.rows is not None:
-        return answer.rows
-    rows = answer.data.get("list")
-    if rows is None:
-        return []
-    if not isinstance(rows, list):
-        raise malformed(f"`list` is {show(rows)}, not a list", answer)
-    for row in rows:
-        if type(row) is not dict:
-            raise malformed(f"`list` holds {show(row)}, not an object", answer)
-    return rows
-
-
-def _checked_rows(
-    rows: Rows, shape: _Shape, page: int, page_size: int, first_shape: _Shape
-) -> Rows:
-    """The page's rows, or _PagingShifted if the listing changed since page 1."""
-    if shape != first_shape:
-        raise _PagingShifted(
-            f"page {page} reports {shape.total_number} rows, page 1 said {first_shape.total_number}"
-        )
-    promised = min(page_size, (shape.total_number or 0) - (page - 1) * page_size)
-    if len(rows) < promised:
-        raise _PagingShifted(f"page {page} held {len(rows)} of {promised} rows")
-    return rows
-
-
-# TikTok counts an app's requests in any one-second window, as they arrive: N requests sent
-# within a second of each other are refused (40100) above a limit of N. So the limiter keeps a
-# log of its last sends and lets a request go when the one sent N requests before it is at
-# least a second (plus ARRIVAL_MARGIN_SECONDS) old. The margin is for arrival jitter: a request
-# delayed a few milliseconds more on the way (the network, a busy machine) than the one sent N
-# requests later would otherwise arrive less than a second before it. Every refusal slows the
-# run down for a while, so the margin is wider than the delays usually seen.
-LIMIT_WINDOW_SECONDS = 1.0
-ARRIVAL_MARGIN_SECONDS = 0.05
-# After a refusal (40100) the pace drops to this share of what it was, and it takes one step
-# back after each RECOVERY_SECONDS without another refusal.
-SLOW_DOWN_FACTOR = 0.8
-RECOVERY_SECONDS = 60.0
-
-
-class RateLimiter:
-    """At most ``rate`` requests in any window of a second (plus the arrival margin), shared by
-    all threads; ``slow_down`` lowers the rate after a refusal, and each minute without another
-    refusal takes back one step, up to the configured rate.
-
-    Requests are also spaced at least ``1 / rate`` apart, so that a run never sends a burst:
-    at the limit, a second holds ``rate`` evenly spaced requests and the next one waits for the
-    margin.
-    """
-
-    def __init__(
-        self,
-        requests_per_second: float,
-        *,
-        minimum: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.limit = float(requests_per_second)
-        self.rate = self.limit
-        self.minimum = min(minimum, self.rate)
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: deque[float] = deque()  # the last sends' times, oldest first
-        self._last_change = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._recover(now)
-                wait = self._wait(now)
-                if wait <= 0:
-                    self._sent.append(now)
-                    return
-            self._sleep(wait)
-
-    def slow_down(self, factor: float = SLOW_DOWN_FACTOR) -> None:
-        with self._lock:
-            self.rate = max(self.minimum, self.rate * factor)
-            self._last_change = self._clock()
-
-    def _wait(self, now: float) -> float:
-        """Seconds until a request may be sent: ``1 / rate`` after the last one, and a window
-        after the one sent ``count`` requests before it, where ``count`` requests are allowed
-        in each window (a rate below one a second allows one request in a longer window)."""
-        # Rounded first: a rate slowed down and recovered (10 * 0.8 / 0.8) may be 9.999...
-        count = max(1, math.floor(round(self.rate, 9)))
-        window = max(LIMIT_WINDOW_SECONDS, count / self.rate)
-        while len(self._sent) > count:
-            self._sent.popleft()
-        if not self._sent:
-            return 0.0
-        wait = self._sent[-1] + 1 / self.rate - now
-        if len(self._sent) == count:
-            wait = max(wait, self._sent[0] + window + ARRIVAL_MARGIN_SECONDS - now)
-        return wait
-
-    def _recover(self, now: float) -> None:
-        """One step back towards the limit per quiet interval: a refusal caused by a moment of
-        jitter (or by another job on the same app, now finished) does not slow a long run
-        for good; if the refusals were real, the next one steps down again."""
-        if self.rate < self.limit and now - self._last_change >= RECOVERY_SECONDS:
-            self.rate = min(self.limit, self.rate / SLOW_DOWN_FACTOR)
-            self._last_change = now
 
 
 def _request_key(path: str, params: Mapping[str, Any]) -> tuple[str, str]:
@@ -517,7 +313,7 @@ class TikTokClient:
                         rows = self._unseen(rows, key, seen, answer, path, advertiser_id)
                     yield rows
                 return
-            except _PagingShifted as shift:
+            except PagingShifted as shift:
                 if key is None or attempt == self.max_paging_restarts:
                     raise TransientAPIError(
                         f"paging kept changing while reading ({shift}); "
@@ -619,8 +415,8 @@ class TikTokClient:
             return self._malformed(problem, answer, path, advertiser_id)
 
         first = result_of(first_future) if first_future is not None else fetch(1)
-        shape = _page_shape(first, malformed)
-        rows = _page_rows(first, malformed)
+        shape = page_shape(first, malformed)
+        rows = page_rows(first, malformed)
         pages = shape.pages(page_size)
         if pages is None:
             log.warning(
@@ -632,7 +428,7 @@ class TikTokClient:
                 page_size,
             )
             yield first, rows
-            yield from self._read_until_short(fetch, malformed, rows, shape, page_size)
+            yield from read_until_short(fetch, malformed, rows, shape, page_size)
             return
         if pages > MAX_PAGES:
             raise malformed(
@@ -640,48 +436,16 @@ class TikTokClient:
                 "or lower `report_window_days`",
                 first,
             )
-        yield first, _checked_rows(rows, shape, 1, page_size, shape)
+        yield first, checked_rows(rows, shape, 1, page_size, shape)
         later = self.scheduler.in_order(
             (partial(fetch, page) for page in range(2, pages + 1)),
             ahead=self.max_concurrent_requests,
         )
         with closing(later):  # pages not started yet are cancelled if the listing shifted
             for page, answer in enumerate(later, start=2):
-                page_shape = _page_shape(answer, malformed)
-                page_rows = _page_rows(answer, malformed)
-                yield answer, _checked_rows(page_rows, page_shape, page, page_size, shape)
-
-    @staticmethod
-    def _read_until_short(
-        fetch: Callable[[int], Answer],
-        malformed: Callable[[str, Answer], Exception],
-        rows: Rows,
-        shape: _Shape,
-        page_size: int,
-    ) -> Iterator[tuple[Answer, Rows]]:
-        """Pages 2, 3... until one holds fewer than ``page_size`` rows (an empty one included).
-
-        A ``total_number`` that is usable still bounds the pages (one more than it needs) and
-        must be reached: a short page before it means the listing shifted.
-        """
-        total = shape.total_number
-        limit = MAX_PAGES if total is None else min(MAX_PAGES, -(-total // page_size) + 1)
-        read, page = len(rows), 1
-        while len(rows) >= page_size:
-            page += 1
-            answer = fetch(page)
-            rows = _page_rows(answer, malformed)
-            if page >= limit and len(rows) >= page_size:
-                raise malformed(
-                    f"page {page} is still full although page_info counts {total} rows"
-                    if total is not None
-                    else f"{MAX_PAGES} full pages and no end; raise `page_size`",
-                    answer,
-                )
-            read += len(rows)
-            yield answer, rows
-        if total is not None and read < total:
-            raise _PagingShifted(f"the pages held {read} rows, page_info said {total}")
+                answer_shape = page_shape(answer, malformed)
+                answer_rows = page_rows(answer, malformed)
+                yield answer, checked_rows(answer_rows, answer_shape, page, page_size, shape)
 
     def redact(self, text: str) -> str:
         """Replace every known secret with ``***``."""

@@ -10,6 +10,16 @@ from tap_tiktok_ads.error_codes import Action, action_for, setting_for
 DEBUG_ENV = "TAP_TIKTOK_ADS_DEBUG"
 
 
+def show(value: Any) -> str:
+    """A short description of a value from an answer, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'list'}"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 class TapTikTokAdsError(Exception):
     """Base class of every error the tap raises deliberately."""
 

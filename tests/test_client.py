@@ -13,13 +13,7 @@ import pytest
 import requests
 import responses
 
-from tap_tiktok_ads.client import (
-    DecodedPage,
-    KeyedRows,
-    RateLimiter,
-    TikTokClient,
-    encode_params,
-)
+from tap_tiktok_ads.client import TikTokClient, encode_params
 from tap_tiktok_ads.error_codes import is_retriable_code
 from tap_tiktok_ads.errors import (
     QueryTooLargeError,
@@ -27,6 +21,8 @@ from tap_tiktok_ads.errors import (
     RequestTimeoutError,
     TransientAPIError,
 )
+from tap_tiktok_ads.paging import DecodedPage, KeyedRows
+from tap_tiktok_ads.rate_limit import RateLimiter
 
 API = "https://business-api.tiktok.com/open_api/v1.3"
 TOKEN = "unit-test-token-5f1c"

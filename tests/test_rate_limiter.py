@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tap_tiktok_ads.client import (
+from tap_tiktok_ads.rate_limit import (
     ARRIVAL_MARGIN_SECONDS,
     LIMIT_WINDOW_SECONDS,
     RateLimiter,

@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from tap_tiktok_ads.client import DecodedPage, KeyedRows
+from tap_tiktok_ads.paging import DecodedPage, KeyedRows
 
 # Metrics stay as TikTok wrote them here (its placeholders "-" and "" included), typed per
 # column by the batch encoder as the general path types them. msgspec would read texts

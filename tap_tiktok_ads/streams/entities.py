@@ -12,8 +12,8 @@ from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import entity_instant, saved_value
-from tap_tiktok_ads.client import Answer
 from tap_tiktok_ads.dates import tiktok_utc_to_rfc3339
+from tap_tiktok_ads.paging import Answer
 from tap_tiktok_ads.sdk_compat import BookmarkValueHook
 from tap_tiktok_ads.streams.base import EntitySchemaStream
 

@@ -5,19 +5,17 @@ zone, starting no earlier than ``bookmark - attribution_window_days`` so that re
 conversions are read again; the window is cut into requests TikTok accepts (30 days daily,
 1 day hourly) and the bookmark moves only after a whole window has been emitted. Within a
 window, large metric selections are read in groups and capped ad reports by campaign or ad
-group (``report_slicing``); either way each row is emitted once. Each window is read in
-TikTok's default pass and, for advertisers with TopView campaigns, a TopView pass
-(``report_top_view``); the bookmark moves after both.
+group (``report_slicing``, read by ``report_fetching``); either way each row is emitted once.
+Each window is read in TikTok's default pass and, for advertisers with TopView campaigns, a
+TopView pass (``report_top_view``); the bookmark moves after both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import metrics
@@ -27,23 +25,15 @@ from singer_sdk.singerlib import Catalog, MetadataMapping
 from typing_extensions import override
 
 from tap_tiktok_ads.bookmarks import report_day, saved_value
-from tap_tiktok_ads.client import (
+from tap_tiktok_ads.dates import incremental_start, split_windows, today_in
+from tap_tiktok_ads.error_codes import Skip, skippable
+from tap_tiktok_ads.errors import RefusedAPIError, TikTokAPIError
+from tap_tiktok_ads.paging import (
     Answer,
     KeyedRows,
-    MalformedRow,
     PageDecode,
     Rows,
     later_pages,
-    show,
-)
-from tap_tiktok_ads.dates import halve_window, incremental_start, split_windows, today_in
-from tap_tiktok_ads.error_codes import Skip, skippable
-from tap_tiktok_ads.errors import (
-    AdsCappedError,
-    QueryTooLargeError,
-    RefusedAPIError,
-    RequestTimeoutError,
-    TikTokAPIError,
 )
 from tap_tiktok_ads.reports.catalog import Metric, api_data_level
 from tap_tiktok_ads.reports.definitions import (
@@ -54,7 +44,6 @@ from tap_tiktok_ads.reports.definitions import (
 from tap_tiktok_ads.reports.fast_records import FastRecords, as_dicts
 from tap_tiktok_ads.reports.records import RecordBuilder, build_schema
 from tap_tiktok_ads.reports.typed_pages import page_decoder
-from tap_tiktok_ads.scheduler import wait_for
 from tap_tiktok_ads.sdk_compat import (
     BookmarksSetByStream,
     PreparedRecordMessages,
@@ -63,29 +52,18 @@ from tap_tiktok_ads.sdk_compat import (
     stream_version,
     write_state,
 )
-from tap_tiktok_ads.sequences import batches
-from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
-from tap_tiktok_ads.streams.report_slicing import (
-    ADGROUPS_PER_SLICE,
-    CAMPAIGNS_PER_SLICE,
-    Slice,
-    halve_groups,
-    join_on_dimensions,
-    list_adgroups,
-    list_campaigns,
-    metric_groups,
-    split_in_two,
-    with_id_filter,
-)
+from tap_tiktok_ads.streams.base import StreamServices
+from tap_tiktok_ads.streams.report_fetching import REPORT_PATH, ReportFetching
+from tap_tiktok_ads.streams.report_rows import dict_rows, row_key, with_pass
+from tap_tiktok_ads.streams.report_slicing import metric_groups
 from tap_tiktok_ads.streams.report_top_view import (
     TOP_VIEW_KEY,
     TOP_VIEW_KEY_SCHEMA,
-    asks_for_top_view,
     top_view_advertisers,
     top_view_only,
 )
+from tap_tiktok_ads.streams.report_windows import Window, Windows, WindowsAhead
 
-REPORT_PATH = "/report/integrated/get/"
 # Rows typed and encoded together by FastRecords: large enough that the per-batch work (a
 # timestamp, a few C calls) is negligible, small enough that a batch's merged dicts, structs
 # and encoded lines (about 5 KB a row with the default metrics, held at once) stay a small
@@ -103,7 +81,7 @@ if TYPE_CHECKING:
     from singer_sdk import Tap
 
 
-class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
+class ReportStream(PreparedRecordMessages, BookmarksSetByStream, ReportFetching):
     """One ``/report/integrated/get/`` report, partitioned by advertiser.
 
     Records are typed by their builder and hold only the selected properties, so they skip
@@ -215,8 +193,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             for top_view, query in passes:
                 params = self.lifetime_params(query, ahead.today)
                 for page in self._fetch_or_fewer_metrics(params, advertiser_id, groups):
-                    for row in _dict_rows(page):
-                        yield _with_pass(builder.build(row, advertiser_id), top_view)
+                    for row in dict_rows(page):
+                        yield with_pass(builder.build(row, advertiser_id), top_view)
             return
         fast = self._fast_records(builder, metrics)
         self.bookmark(context, ahead.today)  # a bookmark after today is pulled back, saying so
@@ -282,8 +260,8 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         for page in pages:
             count += len(page)
             if fast is None or write is None:
-                for row in _dict_rows(page):
-                    yield _with_pass(builder.build(row, advertiser_id), top_view)
+                for row in dict_rows(page):
+                    yield with_pass(builder.build(row, advertiser_id), top_view)
                 continue
             typed = isinstance(page, KeyedRows)
             rows: list[Any] = page.rows if isinstance(page, KeyedRows) else page
@@ -297,7 +275,7 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
                     lines = fast.encode(batch, advertiser_id, top_view)
                 if lines is None:
                     for row in batch:
-                        yield _with_pass(builder.build(row, advertiser_id), top_view)
+                        yield with_pass(builder.build(row, advertiser_id), top_view)
                     continue
                 write(lines)
                 self._written_in_batches += len(batch)
@@ -469,244 +447,6 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
             "page_size": self.settings.page_size,
         }
 
-    def fetch_window(
-        self,
-        base: dict[str, Any],
-        advertiser_id: str,
-        start: date,
-        end: date,
-        first: Future[Answer] | None = None,
-        timeouts: TimeoutBudget | None = None,
-        *,
-        groups: list[list[str]] | None = None,
-        emitted: set[int] | None = None,
-    ) -> Iterator[Rows]:
-        """Pages of rows of one date window, each row once.
-
-        When TikTok finds the query too large (40067) or it keeps timing out, the window is
-        halved rather than sent again unchanged (TikTok penalises repeated timeouts); rows
-        already emitted before the failure are not emitted again. The window and its halves
-        share ``max_timeouts_per_window`` timed-out requests.
-        """
-        emitted = set() if emitted is None else emitted
-        if timeouts is None:
-            timeouts = TimeoutBudget(self.settings.max_timeouts_per_window)
-        params = {**base, "start_date": start.isoformat(), "end_date": end.isoformat()}
-        try:
-            yield from self.fetch(
-                params,
-                advertiser_id,
-                first,
-                groups=groups,
-                emitted=emitted,
-                max_timeouts=timeouts.left,
-            )
-        except (QueryTooLargeError, RequestTimeoutError) as error:
-            halves = halve_window(start, end)
-            if isinstance(error, RequestTimeoutError):
-                timeouts.left -= error.timed_out_requests
-                if timeouts.left <= 0:
-                    error.setting = "request_timeout / max_timeouts_per_window"
-                    raise error.add_context(f"window {start}..{end}") from None
-            if halves is None:  # one day still too much: fewer metrics per request
-                yield from self._fewer_metrics(
-                    params, advertiser_id, groups, emitted, error, timeouts
-                )
-                return
-            self.logger.warning(
-                "%s: %s..%s failed (%s), splitting the window", self.name, start, end, error.message
-            )
-            for half_start, half_end in halves:
-                yield from self.fetch_window(
-                    base,
-                    advertiser_id,
-                    half_start,
-                    half_end,
-                    timeouts=timeouts,
-                    groups=groups,
-                    emitted=emitted,
-                )
-        except TikTokAPIError as error:
-            raise error.add_context(f"window {start}..{end}") from None
-
-    def _fetch_or_fewer_metrics(
-        self, params: dict[str, Any], advertiser_id: str, groups: list[list[str]]
-    ) -> Iterator[Rows]:
-        """Pages of a query without dates to halve (lifetime): fewer metrics if too large."""
-        emitted: set[int] = set()
-        try:
-            yield from self.fetch(params, advertiser_id, groups=groups, emitted=emitted)
-        except (QueryTooLargeError, RequestTimeoutError) as error:
-            yield from self._fewer_metrics(params, advertiser_id, groups, emitted, error)
-
-    def _fewer_metrics(
-        self,
-        params: dict[str, Any],
-        advertiser_id: str,
-        groups: list[list[str]] | None,
-        emitted: set[int],
-        error: TikTokAPIError,
-        timeouts: TimeoutBudget | None = None,
-    ) -> Iterator[Rows]:
-        """The pages of a query TikTok finds too large (40067) or too slow with the shortest
-        date span: asked again with each metric group halved, the groups joined on their
-        dimensions, down to one metric per request; then the run fails naming the query."""
-        current = groups or [list(params.get("metrics") or [])]
-        while True:
-            narrower = halve_groups(current)
-            if narrower is None:
-                error.add_context(f"window {_window_of(params)}, even with one metric per request")
-                raise error from None
-            self.logger.warning(
-                "%s: advertiser %s, %s failed (%s), asking for at most %d metrics per request",
-                self.name,
-                advertiser_id,
-                _window_of(params),
-                error.message,
-                max(len(group) for group in narrower),
-            )
-            try:
-                yield from self.fetch(
-                    params,
-                    advertiser_id,
-                    groups=narrower,
-                    emitted=emitted,
-                    max_timeouts=None if timeouts is None else timeouts.left,
-                )
-                return
-            except (QueryTooLargeError, RequestTimeoutError) as again:
-                if timeouts is not None and isinstance(again, RequestTimeoutError):
-                    timeouts.left -= again.timed_out_requests
-                    if timeouts.left <= 0:
-                        again.setting = "request_timeout / max_timeouts_per_window"
-                        raise again.add_context(f"window {_window_of(params)}") from None
-                current, error = narrower, again
-
-    def fetch(
-        self,
-        params: dict[str, Any],
-        advertiser_id: str,
-        first: Future[Answer] | None = None,
-        *,
-        groups: list[list[str]] | None = None,
-        emitted: set[int] | None = None,
-        max_timeouts: int | None = None,
-    ) -> Iterator[Rows]:
-        """Pages of rows of one query, each row once: every metric group joined, and read
-        again in entity slices if TikTok capped it at the newest 20,000 ads."""
-        emitted = set() if emitted is None else emitted
-        try:
-            yield from self._joined(params, advertiser_id, first, groups, emitted, max_timeouts)
-        except AdsCappedError as capped:
-            self.logger.warning(
-                "%s: advertiser %s, %s: TikTok answered for the newest 20,000 ads only (%s); "
-                "reading it again by campaign",
-                self.name,
-                advertiser_id,
-                _window_of(params),
-                capped.message,
-            )
-            campaigns = list_campaigns(
-                self.client,
-                advertiser_id,
-                include_deleted=self.settings.include_deleted,
-                page_size=self.settings.page_size,
-                top_view=asks_for_top_view(params),
-            )
-            if not campaigns:  # nothing to slice by: the rows past the cap would be lost
-                capped.add_context("no campaign listed")
-                raise capped.add_context(f"stream {self.name}") from None
-            for batch in batches(campaigns, CAMPAIGNS_PER_SLICE):
-                yield from self._slice(
-                    params, advertiser_id, "campaign_ids", batch, groups, emitted
-                )
-
-    def _slice(
-        self,
-        params: dict[str, Any],
-        advertiser_id: str,
-        field: str,
-        items: Sequence[Slice],
-        groups: list[list[str]] | None,
-        emitted: set[int],
-    ) -> Iterator[Rows]:
-        """Pages of the query narrowed to ``items``; a slice still capped is cut smaller."""
-        sliced = with_id_filter(params, field, [entity_id for entity_id, _ in items])
-        try:
-            yield from self._joined(sliced, advertiser_id, None, groups, emitted)
-        except AdsCappedError as capped:
-            if len(items) > 1:
-                for half in split_in_two(items):
-                    yield from self._slice(params, advertiser_id, field, half, groups, emitted)
-            elif field == "campaign_ids":
-                adgroups = list_adgroups(
-                    self.client,
-                    advertiser_id,
-                    items[0],
-                    include_deleted=self.settings.include_deleted,
-                    page_size=self.settings.page_size,
-                )
-                for batch in batches(adgroups, ADGROUPS_PER_SLICE):
-                    yield from self._slice(
-                        params, advertiser_id, "adgroup_ids", batch, groups, emitted
-                    )
-            else:  # one ad group over 20,000 ads: no narrower filter is left, fail loudly
-                capped.add_context(f"ad group {items[0][0]} alone")
-                raise capped.add_context(f"stream {self.name}") from None
-
-    def _joined(
-        self,
-        params: dict[str, Any],
-        advertiser_id: str,
-        first: Future[Answer] | None,
-        groups: list[list[str]] | None,
-        emitted: set[int],
-        max_timeouts: int | None = None,
-    ) -> Iterator[Rows]:
-        """Pages of one query without the rows in ``emitted`` (rows emitted already: a query
-        read again after a failure or a cap starts over), which the pages' rows join.
-
-        With several metric groups, one series per group, joined on the dimensions: one page.
-        """
-        if not groups or len(groups) == 1:
-            decode_page = self._page_decode()
-            yield from self._pages(params, advertiser_id, first, max_timeouts, decode_page, emitted)
-            return
-        series = (
-            _rows_of(
-                self._pages(
-                    {**params, "metrics": group},
-                    advertiser_id,
-                    first if i == 0 else None,
-                    max_timeouts,
-                )
-            )
-            for i, group in enumerate(groups)
-        )
-        joined = join_on_dimensions(series, self.row_key)
-        yield _unseen(joined, self.row_key, emitted)
-
-    def _pages(
-        self,
-        params: dict[str, Any],
-        advertiser_id: str,
-        first: Future[Answer] | None = None,
-        max_timeouts: int | None = None,
-        decode_page: PageDecode | None = None,
-        seen: set[int] | None = None,
-    ) -> Iterator[Rows]:
-        return self.client.get_typed_pages(
-            REPORT_PATH,
-            params,
-            page_size=self.settings.page_size,
-            advertiser_id=advertiser_id,
-            key=self.row_key,
-            first=first,
-            max_timeouts=max_timeouts,
-            decode_page=decode_page,
-            seen=seen,
-        )
-
     # -- state ------------------------------------------------------------------------------
 
     def bookmark(
@@ -749,150 +489,3 @@ class ReportStream(PreparedRecordMessages, BookmarksSetByStream, TikTokStream):
         state = self.get_context_state(context)
         set_bookmark(state, self.replication_key, max(end, current or end).isoformat())
         write_state(self)
-
-
-def _unseen(
-    rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], Any], emitted: set[int]
-) -> list[dict[str, Any]]:
-    """Rows not emitted yet, remembered as emitted. Hashes of the row keys, not keys, keep
-    100k-row windows small; they are the identities the client drops rows by when it reads a
-    query's pages against ``emitted``, so both ways of reading a window agree."""
-    fresh = []
-    for row in rows:
-        identity = hash(key(row))
-        if identity not in emitted:
-            emitted.add(identity)
-            fresh.append(row)
-    return fresh
-
-
-def _rows_of(pages: Iterable[Rows]) -> Iterator[dict[str, Any]]:
-    for page in pages:
-        yield from _dict_rows(page)
-
-
-def _dict_rows(page: Rows) -> list[dict[str, Any]]:
-    """A page's rows as dicts (read without a page decoder, they are already)."""
-    return as_dicts(page.rows) if isinstance(page, KeyedRows) else page
-
-
-def _with_pass(record: dict[str, Any], top_view: bool) -> dict[str, Any]:
-    record[TOP_VIEW_KEY] = top_view
-    return record
-
-
-def _window_of(params: dict[str, Any]) -> str:
-    if params.get("query_lifetime"):
-        return "lifetime"
-    return f"{params.get('start_date')}..{params.get('end_date')}"
-
-
-Window = tuple[date, date]
-Windows = list[Window]
-
-
-class WindowsAhead:
-    """One advertiser's windows and page 1 of those requested ahead, per pass (the TopView
-    pass's page is None when the advertiser has no TopView)."""
-
-    def __init__(
-        self,
-        stream: ReportStream,
-        advertiser_id: str,
-        base: dict[str, Any],
-        today: date,
-        windows: Windows,
-    ) -> None:
-        self.stream = stream
-        self.advertiser_id = advertiser_id
-        self.base = base
-        self.today = today
-        self.windows = windows
-        self._first_pages: dict[tuple[int, bool], Future[Any]] = {}
-
-    def start(self, index: int, count: int, *, top_view: bool = False) -> None:
-        """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet, of
-        the default pass (and of the TopView pass with ``top_view``)."""
-        stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
-        for upcoming in range(index, min(len(self.windows), index + count)):
-            window = self.windows[upcoming]
-            if (upcoming, False) not in self._first_pages:
-                self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
-            if top_view and (upcoming, True) not in self._first_pages:
-                self._first_pages[upcoming, True] = stream.top_view_first_page(
-                    base, advertiser_id, window
-                )
-
-    def first_page(self, index: int, top_view: bool) -> Future[Answer] | None:
-        """Page 1 of window ``index`` of one pass, if it was requested ahead (once); its
-        failure is raised where the window is read."""
-        future = self._first_pages.pop((index, top_view), None)
-        if future is None:
-            return None
-        wait_for(future)
-        if future.cancelled() or future.exception() is not None or future.result() is not None:
-            return future
-        return None  # no TopView page was asked for: the pass reads its own
-
-    def cancel(self) -> bool:
-        cancelled = [future.cancel() for future in self._first_pages.values()]
-        return all(cancelled)
-
-
-@dataclass
-class TimeoutBudget:
-    """Timed-out requests a date window (halves included) may still make."""
-
-    left: int
-
-
-# Lengths of TikTok's time dimensions: "2026-11-19 00:00:00" (or "2026-11-19"), an hour's label.
-TIME_LENGTHS = {"stat_time_day": (10, 19), "stat_time_hour": (19,)}
-
-
-def _looks_like_time(name: str, value: Any) -> bool:
-    """A cheap shape check (it runs once per row); dates.py parses the value itself."""
-    return type(value) is str and len(value) in TIME_LENGTHS[name] and value[4:5] == "-"
-
-
-def row_key(definition: ReportDefinition) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A report row's identity: its values of every requested dimension, in order.
-
-    A row missing one (or holding a list, an object or null) would be written with a hole in
-    its primary key, or dropped as a duplicate of another: :class:`MalformedRow` instead.
-    """
-    names = definition.dimensions
-    pick = itemgetter(*names) if len(names) > 1 else (lambda d: (d[names[0]],))
-    time_name = definition.time_dimension
-    lengths = TIME_LENGTHS.get(time_name or "")
-
-    def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        dimensions: Any = row.get("dimensions")  # untrusted: the checks below judge it
-        try:
-            values = pick(dimensions)
-            hash(values)  # fails for a list or an object in a dimension
-        except (KeyError, TypeError):
-            raise MalformedRow(_key_problem(dimensions, names, time_name)) from None
-        if None in values:
-            raise MalformedRow(_key_problem(dimensions, names, time_name))
-        if lengths is not None:
-            moment = dimensions[time_name]
-            if type(moment) is not str or len(moment) not in lengths or moment[4:5] != "-":
-                raise MalformedRow(_key_problem(dimensions, names, time_name))
-        return values
-
-    return key
-
-
-def _key_problem(dimensions: Any, names: tuple[str, ...], time_name: str | None) -> str:
-    """What is wrong with a row's dimensions, for the error message."""
-    if type(dimensions) is not dict:
-        return f"has `dimensions` {show(dimensions)}, not an object"
-    for name in names:
-        if name not in dimensions:
-            return f"has no dimension `{name}`"
-        value = dimensions[name]
-        bad_time = name == time_name and not _looks_like_time(name, value)
-        if type(value) not in (str, int) or bad_time:
-            return f"has {show(value)} for dimension `{name}`"
-    return "has dimensions the tap cannot read"

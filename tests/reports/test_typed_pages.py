@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from tap_tiktok_ads.reports.fast_records import FastRecords, as_dicts
 from tap_tiktok_ads.reports.records import RecordBuilder
 from tap_tiktok_ads.reports.typed_pages import PageDecoder
+from tap_tiktok_ads.streams.report_rows import row_key
 from tap_tiktok_ads.streams.report_top_view import TOP_VIEW_KEY
-from tap_tiktok_ads.streams.reports import row_key
 from tests.reports.test_fast_records import (
     ADVERTISER,
     ARABIC_FIVE,

@@ -1,0 +1,79 @@
+"""Report date windows: page 1 of windows requested ahead, the timeouts a window may spend."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from tap_tiktok_ads.paging import Answer
+from tap_tiktok_ads.scheduler import wait_for
+
+if TYPE_CHECKING:
+    from tap_tiktok_ads.streams.reports import ReportStream
+
+Window = tuple[date, date]
+Windows = list[Window]
+
+
+class WindowsAhead:
+    """One advertiser's windows and page 1 of those requested ahead, per pass (the TopView
+    pass's page is None when the advertiser has no TopView)."""
+
+    def __init__(
+        self,
+        stream: ReportStream,
+        advertiser_id: str,
+        base: dict[str, Any],
+        today: date,
+        windows: Windows,
+    ) -> None:
+        self.stream = stream
+        self.advertiser_id = advertiser_id
+        self.base = base
+        self.today = today
+        self.windows = windows
+        self._first_pages: dict[tuple[int, bool], Future[Any]] = {}
+
+    def start(self, index: int, count: int, *, top_view: bool = False) -> None:
+        """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet, of
+        the default pass (and of the TopView pass with ``top_view``)."""
+        stream, base, advertiser_id = self.stream, self.base, self.advertiser_id
+        for upcoming in range(index, min(len(self.windows), index + count)):
+            window = self.windows[upcoming]
+            if (upcoming, False) not in self._first_pages:
+                self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
+            if top_view and (upcoming, True) not in self._first_pages:
+                self._first_pages[upcoming, True] = stream.top_view_first_page(
+                    base, advertiser_id, window
+                )
+
+    def first_page(self, index: int, top_view: bool) -> Future[Answer] | None:
+        """Page 1 of window ``index`` of one pass, if it was requested ahead (once); its
+        failure is raised where the window is read."""
+        future = self._first_pages.pop((index, top_view), None)
+        if future is None:
+            return None
+        wait_for(future)
+        if future.cancelled() or future.exception() is not None or future.result() is not None:
+            return future
+        return None  # no TopView page was asked for: the pass reads its own
+
+    def cancel(self) -> bool:
+        cancelled = [future.cancel() for future in self._first_pages.values()]
+        return all(cancelled)
+
+
+@dataclass
+class TimeoutBudget:
+    """Timed-out requests a date window (halves included) may still make."""
+
+    left: int
+
+
+def window_of(params: dict[str, Any]) -> str:
+    """A query's dates, for messages: ``start..end``, or ``lifetime``."""
+    if params.get("query_lifetime"):
+        return "lifetime"
+    return f"{params.get('start_date')}..{params.get('end_date')}"
