@@ -60,6 +60,12 @@ MAX_UTC_OFFSET = timedelta(hours=14)
 
 # Characters in YYYY-MM-DD.
 DAY_LENGTH = 10
+# The lengths of TikTok's time dimensions in report rows: a day as "2026-11-19 00:00:00" (or
+# "2026-11-19"), an hour's label as "2026-11-19 13:00:00".
+TIME_LENGTHS: dict[str, frozenset[int]] = {
+    "stat_time_day": frozenset({DAY_LENGTH, 19}),
+    "stat_time_hour": frozenset({19}),
+}
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 RFC3339_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 TIKTOK_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")

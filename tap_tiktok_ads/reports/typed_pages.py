@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from tap_tiktok_ads.dates import TIME_LENGTHS
 from tap_tiktok_ads.paging import DecodedPage, KeyedRows
 
 # Metrics stay as TikTok wrote them here (its placeholders "-" and "" included), typed per
@@ -33,10 +34,8 @@ METRIC_TYPES: dict[str, Any] = {
     "number": str | None,
     "string": str | None,
 }
-# The lengths the row key accepts for a time dimension ("2026-11-19" or "2026-11-19 00:00:00",
-# an hour's label), with "-" after the year: any other value is left to the general path, which
-# names the problem.
-TIME_LENGTHS = {"stat_time_day": {10, 19}, "stat_time_hour": {19}}
+# A time dimension must have one of the lengths the row key accepts (dates.TIME_LENGTHS) and
+# "-" after the year: any other value is left to the general path, which names the problem.
 _year_end = itemgetter(slice(4, 5))
 
 

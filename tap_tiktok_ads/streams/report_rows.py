@@ -8,14 +8,12 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
+from tap_tiktok_ads.dates import TIME_LENGTHS
 from tap_tiktok_ads.errors import show
 from tap_tiktok_ads.paging import KeyedRows, MalformedRow, Rows
 from tap_tiktok_ads.reports.definitions import ReportDefinition
 from tap_tiktok_ads.reports.fast_records import as_dicts
 from tap_tiktok_ads.streams.report_top_view import TOP_VIEW_KEY
-
-# Lengths of TikTok's time dimensions: "2026-11-19 00:00:00" (or "2026-11-19"), an hour's label.
-TIME_LENGTHS = {"stat_time_day": (10, 19), "stat_time_hour": (19,)}
 
 
 def _looks_like_time(name: str, value: Any) -> bool:
