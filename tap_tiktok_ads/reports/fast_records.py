@@ -282,7 +282,8 @@ def _as_written(column: Sequence[str | None]) -> list[msgspec.Raw | None] | None
         return None  # a text holds a newline, or is not one the Decimal writes as it is
     if not nulls:
         return list(map(msgspec.Raw, texts))
-    return [None if text is None else msgspec.Raw(text) for text in column]
+    # "" was left out with the nulls (a placeholder): null, as in the general path
+    return [msgspec.Raw(text) if text else None for text in column]
 
 
 def _integers(columns: list[Sequence[Any]], count: int) -> list[list[int | None]] | None:

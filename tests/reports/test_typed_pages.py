@@ -151,6 +151,15 @@ def test_an_integer_text_the_general_path_reads_its_own_way_is_left_to_it(text: 
     assert assert_same(page) is not None
 
 
+def test_an_empty_text_beside_nulls_in_a_number_column_is_null() -> None:
+    """Found by the generated pages: "" was written as nothing ("spend":,) when the column
+    also held a null and texts written as they are."""
+    page = body([row(1, {NUMBER: None}), row(2, {NUMBER: ""}), row(3, {NUMBER: "0"})])
+    lines = assert_same(page)
+    assert lines is not None
+    assert all(json.loads(line)["record"][NUMBER] is None for line in lines.splitlines()[:2])
+
+
 def test_rows_missing_metrics_are_null_as_in_the_general_path() -> None:
     page = body([{"dimensions": row()["dimensions"], "metrics": {}}])
     assert assert_same(page) is not None
