@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from itertools import chain, repeat
@@ -246,17 +246,8 @@ class FastRecords:
         """No NaN or infinity, nothing a double cannot hold: else the general path decides."""
         if self._numbers_of is None:
             return True
-        columns: Callable[[Any], Any] = self._numbers_of
-        if len(self.numbers) == 1:
-            values = [value for value in map(columns, records) if value is not None]
-        else:
-            values = [v for row in map(columns, records) for v in row if v is not None]
-        if not values:
-            return True
-        try:
-            return bool(min(values) >= -MAX_NUMBER and max(values) <= MAX_NUMBER)
-        except InvalidOperation:  # NaN does not compare
-            return False
+        values = list(map(self._numbers_of, records))  # a value, or a tuple of them, per record
+        return _in_range([values] if len(self.numbers) == 1 else values)
 
     def _lines(self, records: list[Any]) -> bytes:
         """One RECORD line per record, each record in a message struct written as the SDK
@@ -314,9 +305,9 @@ def _placeholder_null(column: Sequence[Any]) -> Sequence[Any]:
     return column if PLACEHOLDERS.isdisjoint(column) else list(map(_no_placeholder, column))
 
 
-def _in_range(columns: list[list[Any]]) -> bool:
-    """No NaN or infinity in these number columns, nothing a double cannot hold (else the
-    general path decides); zeros and nulls are left out before comparing."""
+def _in_range(columns: Iterable[Iterable[Any]]) -> bool:
+    """No NaN or infinity in these numbers (columns, or rows of them), nothing a double cannot
+    hold (else the general path decides); zeros and nulls are left out before comparing."""
     values = list(filter(None, chain.from_iterable(columns)))
     if not values:
         return True
