@@ -228,6 +228,20 @@ def test_identities_are_the_hashes_of_the_row_key() -> None:
     assert decoded.rows.identities == [hash(key(r)) for r in rows]
 
 
+def assert_typed_as_general(
+    decoder: Any, builder: Any, fast: Any, page: bytes, stream: str
+) -> None:
+    """``page`` of another report than the module's is typed, and written as the general path
+    writes it (whose helper names the module's stream)."""
+    decoded = decoder.decode(page)
+    assert decoded is not None
+    lines = fast.encode_typed(decoded.rows.rows, ADVERTISER, False)
+    assert lines is not None
+    expected = general_lines(builder, msgspec.json.decode(page)["data"]["list"], False)
+    expected = expected.replace(b'"stream":"ad_performance_daily"', f'"stream":"{stream}"'.encode())
+    assert TIME_EXTRACTED.sub(b"", lines) == expected
+
+
 def test_advertiser_reports_write_the_partitions_advertiser_id() -> None:
     decoder, builder, fast, _ = decoder_and_encoders("advertiser_performance_daily")
     page = body(
@@ -238,15 +252,7 @@ def test_advertiser_reports_write_the_partitions_advertiser_id() -> None:
             }
         ]
     )
-    decoded = decoder.decode(page)
-    assert decoded is not None
-    lines = fast.encode_typed(decoded.rows.rows, ADVERTISER, False)
-    assert lines is not None
-    expected = general_lines(builder, msgspec.json.decode(page)["data"]["list"], False)
-    expected = expected.replace(
-        b'"stream":"ad_performance_daily"', b'"stream":"advertiser_performance_daily"'
-    )
-    assert TIME_EXTRACTED.sub(b"", lines) == expected
+    assert_typed_as_general(decoder, builder, fast, page, "advertiser_performance_daily")
 
 
 def test_hourly_reports_write_the_hour_in_the_advertisers_time_zone() -> None:
@@ -259,15 +265,7 @@ def test_hourly_reports_write_the_hour_in_the_advertisers_time_zone() -> None:
             }
         ]
     )
-    decoded = decoder.decode(page)
-    assert decoded is not None
-    lines = fast.encode_typed(decoded.rows.rows, ADVERTISER, False)
-    assert lines is not None
-    expected = general_lines(builder, msgspec.json.decode(page)["data"]["list"], False)
-    expected = expected.replace(
-        b'"stream":"ad_performance_daily"', b'"stream":"ad_performance_hourly"'
-    )
-    assert TIME_EXTRACTED.sub(b"", lines) == expected
+    assert_typed_as_general(decoder, builder, fast, page, "ad_performance_hourly")
 
 
 NUMBER_TEXTS = st.sampled_from(
