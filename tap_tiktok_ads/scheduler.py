@@ -7,9 +7,11 @@ creatives). They all run on one :class:`Scheduler`, owned by the client, so at m
 ``max_concurrent_requests`` tasks run at once whatever overlaps, and ending the run
 (:meth:`Scheduler.shutdown`) ends them all.
 
-Only the thread that writes records waits for results. A task that submits more work while it
-runs on a worker (a listing loaded ahead reading its later pages) runs that work itself, at
-once: a worker never waits for a task queued behind it, so the bounded pool cannot deadlock.
+A task that submits more work while it runs on a worker (a listing loaded ahead reading its
+later pages) runs that work itself, at once, unless the work is ``detached`` (requested ahead,
+never waited for by that worker): a worker never waits for a task queued behind it, so the
+bounded pool cannot deadlock. A worker may wait for a task already running (a page requested
+ahead and then needed), which ends on its own.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def result_of(future: Future[T]) -> T:
 
 
 class Scheduler:
-    """At most ``workers`` tasks at once, started in the order they were submitted.
+    """At most ``workers`` tasks at once, started in the order they were submitted (a task
+    submitted ``first`` before those waiting).
 
     Workers are daemon threads started as work arrives: a run that ends (or is stopped) while a
     request is in flight does not wait for its answer, which may take ``request_timeout``.
