@@ -191,10 +191,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         token = self.headers.get("Access-Token")
         cacheable = bool(emu.response_cache_size) and method == "GET" and not fault
         key = (path, query, emu.now)
-        if cacheable and token == emu.access_token and key in emu._responses:
+        kept = emu.kept_answer(key) if cacheable and token == emu.access_token else None
+        if kept is not None:
             entry["code"] = 0
             emu.record(entry)
-            self._send(200, emu._responses[key], "application/json")
+            self._send(200, kept, "application/json")
             return
         data = emu.answer(method, path, params, token)
         headers = getattr(data, "headers", None) or {}  # kept when a fault copies `data`
@@ -208,9 +209,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             entry["fault"] = fault
         body = self._send_envelope(0, "OK", data, entry, headers, slow=fault == "slow_body")
         if cacheable and not headers:
-            emu._responses[key] = body
-            while len(emu._responses) > emu.response_cache_size:
-                emu._responses.popitem(last=False)
+            emu.keep_answer(key, body)
 
     def _fault(self, fault: str, entry: dict[str, Any]) -> bool:
         """Apply a fault; True when the response has been dealt with."""

@@ -31,6 +31,9 @@ from tap_tiktok_ads.emulator.routes import (
 )
 from tap_tiktok_ads.emulator.world import World
 
+# An answer kept for benchmarks: its path, its query string and the emulator's clock.
+AnswerKey = tuple[str, str, datetime]
+
 __all__ = ["API_PREFIX", "ApiError", "Emulator"]
 
 MISSING_TOKEN = "Access token is null, you should set it in http header with key Access-Token."
@@ -94,7 +97,8 @@ class Emulator:
         self.forbidden_advertisers = {str(i) for i in forbidden_advertisers}
         # Encoded answers of successful GETs by URL: lets benchmarks measure the tap, not us.
         self.response_cache_size = response_cache
-        self._responses: OrderedDict[tuple[str, str, datetime], bytes] = OrderedDict()
+        self._responses: OrderedDict[AnswerKey, bytes] = OrderedDict()
+        self._responses_lock = threading.Lock()
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self._codes: dict[str, tuple[datetime, bool]] = {}
@@ -138,6 +142,20 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # -- kept answers -----------------------------------------------------------------------
+
+    def kept_answer(self, key: AnswerKey) -> bytes | None:
+        """The encoded answer kept for ``key`` (path, query, clock), if any."""
+        with self._responses_lock:
+            return self._responses.get(key)
+
+    def keep_answer(self, key: AnswerKey, body: bytes) -> None:
+        """Keep an encoded answer, dropping the oldest beyond ``response_cache_size``."""
+        with self._responses_lock:
+            self._responses[key] = body
+            while len(self._responses) > self.response_cache_size:
+                self._responses.popitem(last=False)
+
     # -- clock, data, scripted faults -----------------------------------------------------
 
     @property
@@ -155,7 +173,8 @@ class Emulator:
         of ``buying_type`` only when given."""
         if kind not in ("campaign", "adgroup", "ad_group", "ad"):
             raise ValueError(f"touch: unknown kind {kind!r}")
-        self._responses.clear()
+        with self._responses_lock:
+            self._responses.clear()
         return self.world.touch(kind, count, self.now, buying_type)
 
     def fail_next(self, path: str, kind: str, times: int = 1) -> None:

@@ -12,7 +12,7 @@ import requests
 
 from tap_tiktok_ads.emulator import Emulator, Faults, faults
 from tests.conftest import EMULATOR_TODAY
-from tests.emulator.helpers import advertiser, call
+from tests.emulator.helpers import DEFAULT, advertiser, call
 
 
 @pytest.fixture(scope="module")
@@ -308,3 +308,24 @@ def test_money_over_money_ratios_are_not_scaled_by_cents() -> None:
     )
     values = {roas.numerator: 30000, roas.denominator: 10000}  # 300.00 over 100.00
     assert float(_ratio_formatter(roas)(values.__getitem__, {})) == pytest.approx(3 * roas.scale)
+
+
+def test_kept_answers_are_replayed_bounded_and_dropped_when_the_world_changes() -> None:
+    """Benchmarks keep encoded answers (response_cache): a kept answer is sent again byte for
+    byte (its request_id too), only to the right token, the oldest beyond the bound is dropped,
+    and a change to the world drops them all."""
+    with Emulator(seed=5, advertisers=3, today=EMULATOR_TODAY, response_cache=2) as emu:
+
+        def request_id(index: int, token: str | None = DEFAULT) -> str:
+            answer = call(emu, "/campaign/get/", token=token, advertiser_id=advertiser(emu, index))
+            return str(answer["request_id"]) if answer["code"] == 0 else str(answer["code"])
+
+        first = request_id(0)
+        assert request_id(0) == first
+        assert request_id(0, token="nope") == "40105"
+        second, third = request_id(1), request_id(2)
+        assert request_id(2) == third
+        assert request_id(1) == second
+        assert request_id(0) != first  # the oldest of three was dropped
+        emu.touch("campaign")
+        assert request_id(1) != second
