@@ -19,6 +19,7 @@ from typing import IO, Any, NoReturn
 from tap_tiktok_ads.bookmarks import check_state_shape
 from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
 from tap_tiktok_ads.malloc_arenas import use_one_malloc_arena
+from tap_tiktok_ads.process_exit import skip_final_collections
 from tap_tiktok_ads.sdk_compat import ConfigInput, config_input
 from tap_tiktok_ads.shutdown import Interrupted, exit_after
 from tap_tiktok_ads.state_pacing import PacedStateTap
@@ -38,6 +39,7 @@ def invoke(
     The tap's own errors are one line and exit 1; a stop signal exits with its status.
     """
     use_one_malloc_arena()  # before any thread starts (see malloc_arenas)
+    skip_final_collections()
     with one_line_errors():
         try:
             tap = _create_tap(tap_class, about, about_format, config, state, catalog)

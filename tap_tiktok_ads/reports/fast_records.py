@@ -53,6 +53,10 @@ AS_WRITTEN = re.compile(f"{_WRITTEN_NUMBER}(?:\n{_WRITTEN_NUMBER})*+")
 _WRITTEN_INTEGER = r"(?:-?[1-9][0-9]{0,18}+|0)"
 AS_WRITTEN_INTEGERS = re.compile(f"{_WRITTEN_INTEGER}(?:\n{_WRITTEN_INTEGER})*+")
 INTEGERS = list[BoundedInteger | None]
+# For _numbers_as_written: each digit as "0", and 301 of them.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_TOO_LONG = b"0" * 301
+_raw_numbers = msgspec.json.Decoder(list[msgspec.Raw]).decode
 # The placeholders a typed row may hold (a null is one already).
 PLACEHOLDERS = frozenset(value for value in MISSING if value is not None)
 _encoder = msgspec.json.Encoder(decimal_format="number")
@@ -150,16 +154,20 @@ class FastRecords:
 
         Built column by column (a value's conversion is the same for a whole column), so no
         Python code runs per row: TikTok's placeholders made null in the columns that hold
-        any, the dimension columns converted as RecordBuilder converts them, each number
-        column written as TikTok's texts when a Decimal writes them unchanged, else typed by
+        any, the dimension columns converted as RecordBuilder converts them, the integers as
+        the page decoder read them (or, on a page it left them as text, read here), the number
+        columns written as TikTok's texts when a Decimal writes them unchanged, else typed by
         msgspec from them, then one struct per record.
         """
         if not rows:
             return b""
-        first = rows[0]
+        metric_rows = list(map(_metrics_of, rows))
+        types = set(map(type, metric_rows))
+        metrics_type = type(metric_rows[0])
         if (
-            type(first.dimensions).__struct_fields__ != self._dimension_names
-            or type(first.metrics).__struct_fields__ != self._metric_names
+            len(types) != 1
+            or type(rows[0].dimensions).__struct_fields__ != self._dimension_names
+            or metrics_type.__struct_fields__ != self._metric_names
         ):
             return None
         astuple = msgspec.structs.astuple
@@ -170,10 +178,13 @@ class FastRecords:
         ]
         for index, convert in self._typed_dimension_converters:
             dimensions[index] = map(convert, dimensions[index])
-        metrics: list[Any] = list(zip(*map(astuple, map(_metrics_of, rows)), strict=True))
+        metrics: list[Any] = list(zip(*map(astuple, metric_rows), strict=True))
         for index in self._other_positions:
             metrics[index] = _placeholder_null(metrics[index])
-        if self._integer_positions:
+        if metrics_type.INTEGERS_READ:  # read by the page decoder, where exact, and in range
+            for index in self._integer_positions:
+                metrics[index] = _placeholder_null(metrics[index])
+        elif self._integer_positions:
             integers = _integers(
                 [_placeholder_null(metrics[i]) for i in self._integer_positions], count
             )
@@ -181,6 +192,23 @@ class FastRecords:
                 return None
             for index, read in zip(self._integer_positions, integers, strict=True):
                 metrics[index] = read
+        positions = self._number_positions
+        written = _numbers_as_written([metrics[index] for index in positions])
+        if written is not None:  # the usual batch: every number as TikTok wrote it
+            for index, column in zip(positions, written, strict=True):
+                metrics[index] = column
+        elif not self._numbers_by_column(metrics):
+            return None
+        partition: list[Iterable[Any]] = [repeat(advertiser_id, count)]
+        if self._partition_position is not None:
+            dimensions[self._partition_position] = partition.pop()
+        columns = [*dimensions, *metrics, *partition, repeat(top_view, count)]
+        return self._lines(list(map(self.record_type, *columns)))
+
+    def _numbers_by_column(self, metrics: list[Any]) -> bool:
+        """Each number column of ``metrics`` (texts, TikTok's placeholders among them) written
+        as its texts where a Decimal writes them unchanged, else typed as Decimal by msgspec;
+        False when one cannot be typed exactly (the general path must build the batch)."""
         numbers: list[list[Any]] = []
         for index in self._number_positions:
             # A placeholder fails the written-as-is match ("" is left out with the nulls).
@@ -188,21 +216,14 @@ class FastRecords:
             if column is None:
                 texts = _placeholder_null(metrics[index])
                 if NEGATIVE_ZERO in texts:
-                    return None
+                    return False
                 try:
-                    typed = msgspec.convert(texts, NUMBERS, strict=False)
+                    column = msgspec.convert(texts, NUMBERS, strict=False)
                 except msgspec.ValidationError:
-                    return None
-                numbers.append(typed)
-                column = typed
+                    return False
+                numbers.append(column)
             metrics[index] = column
-        if not _in_range(numbers):
-            return None
-        partition: list[Iterable[Any]] = [repeat(advertiser_id, count)]
-        if self._partition_position is not None:
-            dimensions[self._partition_position] = partition.pop()
-        columns = [*dimensions, *metrics, *partition, repeat(top_view, count)]
-        return self._lines(list(map(self.record_type, *columns)))
+        return _in_range(numbers)
 
     def _merged(
         self, rows: Sequence[dict[str, Any]], advertiser_id: str, top_view: bool
@@ -277,6 +298,36 @@ def _as_written(column: Sequence[str | None]) -> list[msgspec.Raw | None] | None
     return [msgspec.Raw(text) if text else None for text in column]
 
 
+def _numbers_as_written(columns: list[Sequence[Any]]) -> list[list[msgspec.Raw]] | None:
+    """Number columns whose every value is a text the general path's Decimal writes as it is,
+    as those texts, or None (then each column is looked at on its own). One check and one
+    decoding for all of them: the texts, between commas, must be JSON numbers (one leading
+    "-", no leading zero, digits on both sides of a point), with no exponent, no more than
+    six decimals and no more than 300 digits before the point, which is AS_WRITTEN's language;
+    msgspec reads them as raw JSON numbers, written back as they are."""
+    if not columns:
+        return []
+    texts = list(chain.from_iterable(columns))
+    try:
+        joined = ",".join(texts)
+    except TypeError:  # nulls (placeholders are text still), or numbers sent as JSON numbers
+        return None
+    shape = joined.encode().translate(_DIGITS_AS_ZERO)
+    if (
+        joined.count(",") != len(texts) - 1  # a text holds a comma
+        or shape.translate(None, b"-0.,")  # a character no such text has (an exponent...)
+        or b".0000000" in shape  # a seventh decimal
+        or _TOO_LONG in shape  # more than 300 digits (before the point: at most six after)
+    ):
+        return None
+    try:
+        raws = _raw_numbers(f"[{joined}]")  # JSON's grammar of numbers; "" and "-" fail it
+    except msgspec.DecodeError:
+        return None
+    count = len(columns[0])
+    return [raws[start : start + count] for start in range(0, len(raws), count)]
+
+
 def _integers(columns: list[Sequence[Any]], count: int) -> list[list[int | None]] | None:
     """Integer columns of ``count`` values read as whole numbers, when each text is one that
     the general path reads and writes back unchanged and each number is in a target's range;
@@ -319,7 +370,8 @@ def _in_range(columns: Iterable[Iterable[Any]]) -> bool:
 
 def as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
     """Typed rows as the general path reads rows, for a batch :meth:`FastRecords.encode_typed`
-    leaves to it: every metric as the text TikTok wrote."""
+    leaves to it: every metric as the text TikTok wrote, but integers the page decoder read
+    (which the general path reads as it reads their texts)."""
     to_builtins = msgspec.to_builtins
     return [
         {"dimensions": to_builtins(row.dimensions), "metrics": to_builtins(row.metrics)}

@@ -134,20 +134,59 @@ def test_a_page_as_tiktok_writes_it_is_decoded_typed_and_written_as_the_general_
         "1e3",
         "1.0",
         "1.0000000000000001",  # 1 through a float; not a whole number to the general path
+        "0.99999999999999999",
+        "1e-400",  # 0 through a float
         "9007199254740993.0",  # a float would make it ...992
         "-0",
+        "-0.0",
         "007",
         " 5",
         "+5",
+        "null",
         "9223372036854775808",  # one more than a target's largest integer
         "-9223372036854775808",
     ],
 )
-def test_an_integer_text_the_general_path_reads_its_own_way_is_left_to_it(text: str) -> None:
+def test_an_integer_text_the_general_path_reads_its_own_way_is_written_as_it_writes_it(
+    text: str,
+) -> None:
+    """Whichever path takes it: the page decoded as dicts, the batch given to the general path,
+    or the text read by the page decoder where it reads it exactly."""
     page = body([row(1, {INTEGER: text}), row(2)])
+    assert assert_same(page) is not None or DECODER.decode(page) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.0000000000000001",
+        "0.99999999999999999",
+        "1.0",
+        "9007199254740993.0",
+        "1e-400",
+        "1E3",
+        "NaN",
+        "9223372036854775808",
+        "1\\u002e0000000000000001",  # the point escaped
+    ],
+)
+def test_a_page_with_an_integer_text_a_double_could_round_keeps_its_integers_as_text(
+    text: str,
+) -> None:
+    page = body([row(1), row(2, {INTEGER: Raw(f'"{text}"')})])
     decoded = DECODER.decode(page)
     assert decoded is not None
-    assert FAST.encode_typed(decoded.rows.rows, ADVERTISER, False) is None
+    assert not type(decoded.rows.rows[0].metrics).INTEGERS_READ
+    assert assert_same(page) is not None
+
+
+def test_a_page_as_tiktok_writes_it_has_its_integers_read_by_the_decoder() -> None:
+    rows = [row(1), row(2, {INTEGER: "-", NUMBER: "1234567.123456", STRING: "Q1 é e5"})]
+    rows += [row(3, {INTEGER: "null"}), row(4, {INTEGER: "-0"}), row(5, {INTEGER: None})]
+    page = body(rows)
+    decoded = DECODER.decode(page)
+    assert decoded is not None
+    assert type(decoded.rows.rows[0].metrics).INTEGERS_READ
     assert assert_same(page) is not None
 
 
@@ -299,6 +338,11 @@ VALUES = st.one_of(
     st.booleans(),
     st.text(max_size=6),
     st.lists(st.integers(), max_size=1),
+    # Texts a double would round: the integer metrics read on the worker must not take them.
+    st.from_regex(r"-?[0-9]{1,17}(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3})?", fullmatch=True),
+    st.sampled_from(["1.0000000000000001", "0.99999999999999999", "9007199254740993.0"]),
+    st.sampled_from(["1e-400", str(2**63 - 1), str(-(2**63) + 1), str(2**63), "NULL", "-0.0"]),
+    st.sampled_from(['"\\u0031"', '"1\\u002e0000000000000001"', '"\\u002d"', "1.0", "-0"]).map(Raw),
 )
 
 
