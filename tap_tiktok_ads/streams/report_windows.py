@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import override
 
 from tap_tiktok_ads.paging import Answer
-from tap_tiktok_ads.scheduler import wait_for
+from tap_tiktok_ads.scheduler import current_rank, ranked, wait_for
 
 if TYPE_CHECKING:
     from tap_tiktok_ads.client import TikTokClient
@@ -73,6 +73,7 @@ class WindowsAhead:
         self.today = today
         self.windows = windows
         self._first_pages: dict[tuple[int, bool], Future[Any]] = {}
+        self._rank = current_rank()  # the advertiser's, when its work is started ahead
         # Page 1 of each window started, as asked: once these windows are done with (read,
         # or never to be: a failed advertiser, a stopped stream), any later page started
         # ahead for them and not taken is let go.
@@ -86,12 +87,16 @@ class WindowsAhead:
         for upcoming in range(index, min(len(self.windows), index + count)):
             window = self.windows[upcoming]
             if (upcoming, False) not in self._first_pages:
-                self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
+                with ranked((*self._rank, upcoming, 0)):
+                    self._first_pages[upcoming, False] = stream.first_page(
+                        base, advertiser_id, window
+                    )
                 self._listings.append(stream.page_params(base, *window))
             if top_view and (upcoming, True) not in self._first_pages:
-                self._first_pages[upcoming, True] = stream.top_view_first_page(
-                    base, advertiser_id, window
-                )
+                with ranked((*self._rank, upcoming, 1)):  # after the default pass's pages
+                    self._first_pages[upcoming, True] = stream.top_view_first_page(
+                        base, advertiser_id, window
+                    )
 
     def first_page(self, index: int, top_view: bool) -> Future[Answer] | None:
         """Page 1 of window ``index`` of one pass, if it was requested ahead (once); its
