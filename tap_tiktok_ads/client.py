@@ -56,7 +56,13 @@ from tap_tiktok_ads.paging import (
 )
 from tap_tiktok_ads.rate_limit import RateLimiter
 from tap_tiktok_ads.redaction import redact, register_secrets
-from tap_tiktok_ads.scheduler import Scheduler, SchedulerClosed, result_of
+from tap_tiktok_ads.scheduler import (
+    Scheduler,
+    SchedulerClosed,
+    current_rank,
+    ranked,
+    result_of,
+)
 
 PRODUCTION_API_URL = "https://business-api.tiktok.com/open_api/v1.3"
 SANDBOX_API_URL = "https://sandbox-ads.tiktok.com/open_api/v1.3"
@@ -69,6 +75,11 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 # TikTok penalises repeating a request that timed out: at most this many retries of it.
 MAX_TIMEOUT_RETRIES = 2
 DEFAULT_MAX_RESPONSE_MB = 128
+# Answers read (pages decoded) and not yet done with, counted by the size of their bodies,
+# beyond which only the requests the records wait for start: a thousand-row report page of the
+# default metrics is about 0.8 MB, so about five pages; more gained no time where the network
+# binds, and the pages cost memory where the writing does.
+HELD_ANSWERS_MB = 4
 log = logging.getLogger("tap_tiktok_ads.client")
 
 
@@ -88,9 +99,12 @@ def local_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _request_key(path: str, params: Mapping[str, Any]) -> tuple[str, str]:
-    """A GET request's identity: its path and its parameters as sent, in any order."""
-    return path, json.dumps(sorted(encode_params(params).items()))
+def _listing_key(path: str, params: Mapping[str, Any]) -> tuple[tuple[str, str], str | None]:
+    """A GET request's identity: its listing (its path and its parameters as sent, in any order,
+    but ``page``) and its page."""
+    encoded = encode_params(params)
+    page = encoded.pop("page", None)
+    return (path, json.dumps(sorted(encoded.items()))), page
 
 
 def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
@@ -147,6 +161,7 @@ class TikTokClient:
         max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
         max_paging_restarts: int = DEFAULT_PAGING_RESTARTS,
         max_timeouts_per_request: int = MAX_TIMEOUT_RETRIES + 1,
+        held_answers_mb: float = HELD_ANSWERS_MB,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.request_timeout = request_timeout
@@ -166,9 +181,10 @@ class TikTokClient:
         self.max_concurrent_requests = max(1, max_concurrent_requests)
         # Every request made ahead (later pages, next windows, next advertisers) runs here,
         # all through one rate limiter.
-        self.scheduler = Scheduler(self.max_concurrent_requests)
-        # Requests started ahead by start_get, by request, until get_answer takes them.
-        self._started: dict[tuple[str, str], Future[Answer]] = {}
+        self.scheduler = Scheduler(self.max_concurrent_requests, hold_limit=held_answers_mb * 2**20)
+        # Requests started ahead by start_get, by listing and page, until get_answer takes them
+        # or the listing's reading ends (release_started).
+        self._started: dict[tuple[str, str], dict[str | None, Future[Answer]]] = {}
         self._started_lock = threading.Lock()
         pool_size = self.max_concurrent_requests + 2
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
@@ -223,26 +239,43 @@ class TikTokClient:
         takes its answer (or its error) rather than sending it again, or sends it itself if
         it has not started yet. For requests known to come (the later pages of a listing);
         ``decode_page`` must be the one that :meth:`get_answer` will be given."""
-        key = _request_key(path, params)
+        listing, page = _listing_key(path, params)
         try:
-            future = self.scheduler.submit(
-                lambda: self._with_retries(
-                    lambda: self._send("GET", path, params, None, advertiser_id, decode_page)
-                ),
-                detached=True,
-            )
+            with ranked((*current_rank(), int(page or 0))):  # after the listing's page 1
+                future = self.scheduler.submit(
+                    lambda: self._with_retries(
+                        lambda: self._send("GET", path, params, None, advertiser_id, decode_page)
+                    ),
+                    detached=True,
+                )
         except SchedulerClosed:
             return  # the run is ending
         with self._started_lock:
-            self._started[key] = future
+            self._started.setdefault(listing, {})[page] = future
+
+    def release_started(self, path: str, params: Mapping[str, Any]) -> None:
+        """Let go of the pages of the listing ``params`` asks for (whatever its ``page``) that
+        were started ahead and not taken: the listing's reading ended (or will never happen),
+        so they would otherwise stay in memory until the run ends. Those not started yet are
+        cancelled."""
+        if not self._started:
+            return
+        with self._started_lock:
+            pages = self._started.pop(_listing_key(path, params)[0], {})
+        for future in pages.values():
+            future.cancel()
 
     def _claim_started(self, path: str, params: Mapping[str, Any] | None) -> Future[Answer] | None:
         """The request started ahead by :meth:`start_get`, if any, once; None when there is
         none or it had not started (it is cancelled: the caller sends it)."""
         if not self._started:
             return None
+        listing, page = _listing_key(path, params or {})
         with self._started_lock:
-            future = self._started.pop(_request_key(path, params or {}), None)
+            pages = self._started.get(listing)
+            future = None if pages is None else pages.pop(page, None)
+            if pages is not None and not pages:
+                del self._started[listing]
         if future is None or future.cancel():
             return None
         return future
@@ -347,6 +380,8 @@ class TikTokClient:
     def close(self) -> None:
         """End of the run: work not started is cancelled, connections are closed."""
         self.scheduler.shutdown()
+        with self._started_lock:
+            self._started.clear()
         self.session.close()
 
     def _unseen(
@@ -399,8 +434,28 @@ class TikTokClient:
         decode_page: PageDecode | None = None,
     ) -> Iterator[tuple[Answer, Rows]]:
         """Page 1, then the others: ``max_concurrent_requests`` at a time, yielded in order,
-        when page_info is consistent; one by one until a short page when it is not."""
+        when page_info is consistent; one by one until a short page when it is not.
 
+        Pages of the listing started ahead (:meth:`start_get`) and not taken are let go when
+        the reading ends, however it ends (a shift read again from page 1, a window halved).
+        """
+        try:
+            yield from self._read_listing(
+                path, params, page_size, advertiser_id, first_future, max_timeouts, decode_page
+            )
+        finally:
+            self.release_started(path, {**params, "page_size": page_size})
+
+    def _read_listing(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        page_size: int,
+        advertiser_id: str | None,
+        first_future: Future[Answer] | None,
+        max_timeouts: int | None,
+        decode_page: PageDecode | None,
+    ) -> Iterator[tuple[Answer, Rows]]:
         def fetch(page: int) -> Answer:
             query = {**params, "page": page, "page_size": page_size}
             return self.get_answer(
@@ -415,6 +470,7 @@ class TikTokClient:
             return self._malformed(problem, answer, path, advertiser_id)
 
         first = result_of(first_future) if first_future is not None else fetch(1)
+        del first_future  # page 1 is not kept while the later pages are read
         shape = page_shape(first, malformed)
         rows = page_rows(first, malformed)
         pages = shape.pages(page_size)
@@ -428,6 +484,7 @@ class TikTokClient:
                 page_size,
             )
             yield first, rows
+            del first
             yield from read_until_short(fetch, malformed, rows, shape, page_size)
             return
         if pages > MAX_PAGES:
@@ -437,6 +494,7 @@ class TikTokClient:
                 first,
             )
         yield first, checked_rows(rows, shape, 1, page_size, shape)
+        del first, rows
         later = self.scheduler.in_order(
             (partial(fetch, page) for page in range(2, pages + 1)),
             ahead=self.max_concurrent_requests,
@@ -564,6 +622,7 @@ class TikTokClient:
         raw = self._read_body(response, context, deadline)
         page = None if decode_page is None else decode_page(raw)
         if page is not None:
+            self.scheduler.hold(page.rows, len(raw))
             page_request_id = self.redact(str(page.request_id)[:100])
             self._check_capped(response, page_request_id, context)
             return Answer(page.data, page_request_id, page.rows)
@@ -596,7 +655,9 @@ class TikTokClient:
                 request_id=request_id,
                 **context,
             )
-        return Answer(data, request_id)
+        answer = Answer(data, request_id)
+        self.scheduler.hold(answer, len(raw))
+        return answer
 
     def _check_capped(
         self, response: requests.Response, request_id: str | None, context: RequestContext

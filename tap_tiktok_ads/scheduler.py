@@ -16,10 +16,15 @@ ahead and then needed), which ends on its own.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import CancelledError, Future
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -37,6 +42,29 @@ class SchedulerClosed(RuntimeError):
     """Work was submitted after the run's scheduler was shut down."""
 
 
+#: When the work submitted now will be needed, as positions in the order the thread that
+#: writes records goes through it (a partition's, then one of its date windows', then a page's):
+#: the smallest first; () is what that thread reads now. Work inherits the rank of the task
+#: that submits it.
+Rank = tuple[int, ...]
+_rank: ContextVar[Rank] = ContextVar("tap_tiktok_ads_rank", default=())
+
+
+def current_rank() -> Rank:
+    """The rank work submitted now is given."""
+    return _rank.get()
+
+
+@contextmanager
+def ranked(rank: Rank) -> Iterator[None]:
+    """Work submitted in this block is given ``rank`` (see :data:`Rank`)."""
+    token = _rank.set(rank)
+    try:
+        yield
+    finally:
+        _rank.reset(token)
+
+
 class Cancellable(Protocol):
     def cancel(self) -> bool: ...
 
@@ -45,8 +73,12 @@ W = TypeVar("W", bound=Cancellable)
 
 
 def _run(future: Future[T], task: Callable[[], T]) -> None:
-    if not future.set_running_or_notify_cancel():
-        return  # cancelled while it waited
+    if future.set_running_or_notify_cancel():  # else cancelled while it waited
+        _run_started(future, task)
+
+
+def _run_started(future: Future[T], task: Callable[[], T]) -> None:
+    """Run ``task`` for ``future``, already marked running."""
     try:
         result = task()
     except BaseException as error:
@@ -55,9 +87,26 @@ def _run(future: Future[T], task: Callable[[], T]) -> None:
         future.set_result(result)
 
 
+class Task(Future[T]):
+    """A task's future: waiting for it while it is still queued makes it urgent."""
+
+    def __init__(self, scheduler: Scheduler, rank: Rank) -> None:
+        super().__init__()
+        self.scheduler = scheduler
+        self.rank = rank
+        self.urgent = False
+
+    def needed(self) -> None:
+        """Someone waits for this task: it runs next, whatever the answers held."""
+        if not (self.urgent or self.running() or self.done()):
+            self.scheduler.promote(self)
+
+
 def wait_for(future: Future[Any]) -> None:
     """Return once ``future`` is done (a result, an exception or cancelled), handling a stop
     signal within :data:`SIGNAL_CHECK_SECONDS` meanwhile."""
+    if isinstance(future, Task):
+        future.needed()
     while True:
         try:  # exception(), not result(): a task's own TimeoutError is returned, not raised
             future.exception(timeout=SIGNAL_CHECK_SECONDS)
@@ -75,22 +124,35 @@ def result_of(future: Future[T]) -> T:
 
 
 class Scheduler:
-    """At most ``workers`` tasks at once, started in the order they were submitted (a task
-    submitted ``first`` before those waiting).
+    """At most ``workers`` tasks at once, the most urgent first: a task submitted ``first`` or
+    waited for, then by :data:`Rank`, then in the order they were submitted.
+
+    Answers decoded ahead cost memory until the thread that writes records is done with them
+    (:meth:`hold`): while those held weigh ``hold_limit`` or more, only urgent tasks start. When
+    the writer outpaces the network, little is held and work starts as it comes; when the
+    network outpaces the writer, what is held is bounded, and the work the writer waits for
+    still starts at once.
 
     Workers are daemon threads started as work arrives: a run that ends (or is stopped) while a
     request is in flight does not wait for its answer, which may take ``request_timeout``.
     """
 
-    def __init__(self, workers: int, *, name: str = "tiktok-request") -> None:
+    def __init__(
+        self, workers: int, *, name: str = "tiktok-request", hold_limit: float = float("inf")
+    ) -> None:
         if workers < 1:
             raise ValueError(f"a scheduler needs at least one worker, not {workers}")
         self.workers = workers
+        self.hold_limit = hold_limit
         self._name = name
-        self._queue: deque[tuple[Future[Any], Callable[[], Any]]] = deque()
-        self._ready = threading.Condition()
+        # (not urgent, rank, order, task's future, task); an entry whose future has started
+        # or was cancelled is skipped (a task made urgent is queued again).
+        self._queue: list[tuple[bool, Rank, int, Task[Any], Callable[[], Any]]] = []
+        self._order = itertools.count()
+        self._ready = threading.Condition()  # reentrant: a held answer may be let go inside
         self._threads: list[threading.Thread] = []
         self._closed = False
+        self._held = 0.0
         self._local = threading.local()
 
     def submit(
@@ -102,21 +164,48 @@ class Scheduler:
         ``detached``: queued even when submitted from a worker, for work that worker does not
         wait for (so it cannot deadlock the pool), such as pages requested ahead.
         """
-        future: Future[T] = Future()
+        future: Task[T] = Task(self, current_rank())
         if self.on_worker() and not detached:
             _run(future, task)
             return future
+        future.urgent = first
         with self._ready:
             if self._closed:
                 raise SchedulerClosed("the run's request scheduler is shut down")
-            if first:
-                self._queue.appendleft((future, task))
-            else:
-                self._queue.append((future, task))
+            self._push(future, task)
             if len(self._threads) < self.workers:
                 self._start_worker()
             self._ready.notify()
         return future
+
+    def promote(self, future: Task[Any]) -> None:
+        """Queue ``future``'s task again as urgent, if it has not started."""
+        with self._ready:
+            for entry in self._queue:
+                if entry[3] is future:
+                    break
+            else:
+                return
+            if future.urgent or future.running() or future.done():
+                return
+            future.urgent = True
+            self._push(future, entry[4])
+            self._ready.notify()
+
+    def hold(self, answer: object, weight: float) -> None:
+        """Count ``answer`` (a decoded page, say) as held until it is let go (collected)."""
+        with self._ready:
+            self._held += weight
+        weakref.finalize(answer, self._let_go, weight).atexit = False
+
+    def _let_go(self, weight: float) -> None:
+        with self._ready:
+            self._held -= weight
+            self._ready.notify_all()
+
+    def _push(self, future: Task[Any], task: Callable[[], Any]) -> None:
+        entry = (not future.urgent, future.rank, next(self._order), future, task)
+        heapq.heappush(self._queue, entry)
 
     def in_order(self, tasks: Iterable[Callable[[], T]], *, ahead: int) -> InOrder[T]:
         """Each task's result, in the order of ``tasks``, with up to ``ahead`` of them started
@@ -138,9 +227,9 @@ class Scheduler:
         they are running, and nothing more may be submitted. Does not wait."""
         with self._ready:
             self._closed = True
-            while self._queue:
-                future, _ = self._queue.popleft()
-                future.cancel()
+            queued, self._queue = self._queue, []
+            for entry in queued:
+                entry[3].cancel()
             self._ready.notify_all()
 
     def _start_worker(self) -> None:
@@ -150,16 +239,35 @@ class Scheduler:
         self._threads.append(thread)
         thread.start()
 
+    def _next(self) -> tuple[Task[Any], Callable[[], Any]] | None:
+        """The next task to run, waiting while only tasks the held answers keep back are
+        queued; None once shut down."""
+        with self._ready:
+            while True:
+                queue = self._queue
+                while queue and (queue[0][3].done() or queue[0][3].running()):
+                    heapq.heappop(queue)  # cancelled, or queued again as urgent and run
+                if self._closed and not queue:
+                    return None
+                if queue and (queue[0][3].urgent or self._held < self.hold_limit):
+                    _, _, _, future, task = heapq.heappop(queue)
+                    if future.set_running_or_notify_cancel():
+                        return future, task
+                    continue
+                self._ready.wait()
+
     def _work(self) -> None:
         self._local.worker = True
         while True:
-            with self._ready:
-                while not self._queue and not self._closed:
-                    self._ready.wait()
-                if not self._queue:
-                    return
-                future, task = self._queue.popleft()
-            _run(future, task)
+            picked = self._next()
+            if picked is None:
+                return
+            future, task = picked
+            token = _rank.set(future.rank)
+            try:
+                _run_started(future, task)
+            finally:
+                _rank.reset(token)
 
 
 class InOrder(Iterator[T]):
@@ -217,11 +325,13 @@ class Lookahead(Generic[K, W]):
         upcoming = order[index : index + self.depth] if index is not None else (key,)
         for later in self._started.keys() - set(upcoming):  # keys skipped: their work is moot
             self._started.pop(later).cancel()
-        for next_key in upcoming:
+        for offset, next_key in enumerate(upcoming):
             if next_key in self._started:
                 continue
+            rank = current_rank() if index is None else (index + offset,)
             try:
-                self._started[next_key] = start(next_key)
+                with ranked(rank):  # the next keys' work after this key's
+                    self._started[next_key] = start(next_key)
             except Exception:
                 if next_key == key:
                     raise

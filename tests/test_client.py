@@ -468,3 +468,50 @@ def test_a_request_started_ahead_that_failed_fails_where_it_is_asked_for(
         client.get_answer("/campaign/get/", {"advertiser_id": "1"})
     assert len(responses.calls) == 1
     client.close()
+
+
+@responses.activate
+def test_a_page_started_ahead_and_not_taken_is_let_go_when_its_listing_is_read(
+    client: TikTokClient,
+) -> None:
+    """Page 2 was started ahead, but page 1 then said there is one page: the reading ends
+    without it. It is not kept for the run (a later read of the listing asks again)."""
+    path = "/report/integrated/get/"
+    params = {"advertiser_id": "1", "metrics": ["spend"]}
+    responses.get(
+        f"{API}{path}",
+        json=envelope(
+            data={"list": [{"id": 1}], "page_info": {"total_number": 1, "total_page": 1}}
+        ),
+    )
+    client.start_get(path, {**params, "page": 2, "page_size": 10}, advertiser_id="1")
+    wait_for_calls(1)
+    assert list(client.get_pages(path, params, page_size=10)) == [[{"id": 1}]]
+    client.get_answer(path, {**params, "page": 2, "page_size": 10})
+    assert len(responses.calls) == 3  # ahead, page 1, and page 2 asked again
+    client.close()
+
+
+@responses.activate
+def test_pages_started_ahead_for_a_listing_never_read_are_let_go_on_release(
+    client: TikTokClient,
+) -> None:
+    path = "/report/integrated/get/"
+    responses.get(f"{API}{path}", json=envelope(data={"list": [], "page_info": {}}))
+    listing = {"advertiser_id": "1", "page": 1, "page_size": 10}
+    client.start_get(path, {**listing, "page": 2})
+    client.start_get(path, {**listing, "page": 3})
+    wait_for_calls(2)
+    client.release_started(path, listing)  # e.g. the advertiser's report failed before it
+    client.get_answer(path, {**listing, "page": 2})
+    client.get_answer(path, {**listing, "page": 3})
+    assert len(responses.calls) == 4  # neither answer was kept
+    client.close()
+
+
+def wait_for_calls(count: int) -> None:
+    """Until the mocked API was called ``count`` times (requests started ahead answered)."""
+    deadline = time.monotonic() + 10
+    while len(responses.calls) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(responses.calls) == count

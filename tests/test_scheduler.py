@@ -11,7 +11,15 @@ from functools import partial
 
 import pytest
 
-from tap_tiktok_ads.scheduler import Lookahead, Scheduler, SchedulerClosed, result_of, wait_for
+from tap_tiktok_ads.scheduler import (
+    Lookahead,
+    Scheduler,
+    SchedulerClosed,
+    current_rank,
+    ranked,
+    result_of,
+    wait_for,
+)
 
 WAIT = 10  # seconds: only reached when something is broken
 
@@ -300,3 +308,71 @@ def test_work_submitted_first_runs_before_the_work_already_waiting() -> None:
     finally:
         scheduler.shutdown()
     assert order == ["needed-now", "ahead-1", "ahead-2"]
+
+
+def test_work_waiting_starts_in_the_order_it_will_be_needed() -> None:
+    scheduler = Scheduler(1)
+    gate = Gate()
+    order: list[str] = []
+    try:
+        busy = scheduler.submit(gate.task(0))
+        assert gate.started.acquire(timeout=WAIT)  # the only worker is taken
+        waiting = []
+        for rank, name in [((2,), "next advertiser"), ((1, 1), "window 2"), ((1,), "window 1")]:
+            with ranked(rank):
+                waiting.append(scheduler.submit(partial(order.append, name)))
+        waiting.append(scheduler.submit(partial(order.append, "read now")))  # rank ()
+        gate.release.set()
+        busy.result(timeout=WAIT)
+        for future in waiting:
+            future.result(timeout=WAIT)
+    finally:
+        scheduler.shutdown()
+    assert order == ["read now", "window 1", "window 2", "next advertiser"]
+
+
+def test_work_submitted_by_a_task_inherits_its_rank() -> None:
+    scheduler = Scheduler(2)
+    try:
+        with ranked((3, 1)):
+            outer = scheduler.submit(
+                lambda: scheduler.submit(current_rank, detached=True).result(WAIT)
+            )
+        assert outer.result(WAIT) == (3, 1)
+    finally:
+        scheduler.shutdown()
+
+
+class Page:
+    """Something held: a decoded page."""
+
+
+def test_answers_held_past_the_limit_hold_back_work_until_let_go() -> None:
+    scheduler = Scheduler(2, hold_limit=10)
+    ran = threading.Event()
+    try:
+        page = Page()
+        scheduler.hold(page, 10)
+        ahead = scheduler.submit(ran.set)
+        assert not ran.wait(0.2)  # held back while the page is held
+        del page  # the writer is done with it
+        assert ran.wait(WAIT)
+        ahead.result(WAIT)
+    finally:
+        scheduler.shutdown()
+
+
+def test_work_waited_for_starts_whatever_is_held() -> None:
+    scheduler = Scheduler(1, hold_limit=10)
+    page = Page()
+    try:
+        scheduler.hold(page, 10)
+        ahead = scheduler.submit(lambda: "ahead")
+        needed = scheduler.submit(lambda: "needed")
+        assert result_of(needed) == "needed"  # waited for: started though the page is held
+        assert not ahead.done()
+        first = scheduler.submit(lambda: "first", first=True)
+        assert first.result(WAIT) == "first"
+    finally:
+        scheduler.shutdown()
+    assert page is not None  # held the whole test

@@ -34,9 +34,8 @@ from tap_tiktok_ads.streams.report_slicing import (
     with_id_filter,
 )
 from tap_tiktok_ads.streams.report_top_view import asks_for_top_view
+from tap_tiktok_ads.streams.report_windows import REPORT_PATH as REPORT_PATH
 from tap_tiktok_ads.streams.report_windows import TimeoutBudget, window_of
-
-REPORT_PATH = "/report/integrated/get/"
 
 
 class ReportFetching(TikTokStream):

@@ -2,19 +2,57 @@
 
 from __future__ import annotations
 
+import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import override
+
 from tap_tiktok_ads.paging import Answer
-from tap_tiktok_ads.scheduler import wait_for
+from tap_tiktok_ads.scheduler import current_rank, ranked, wait_for
 
 if TYPE_CHECKING:
+    from tap_tiktok_ads.client import TikTokClient
     from tap_tiktok_ads.streams.reports import ReportStream
 
 Window = tuple[date, date]
 Windows = list[Window]
+REPORT_PATH = "/report/integrated/get/"
+
+
+class HandedOver(Future[Answer]):
+    """Page 1 of a window, answered, handed to the window's reading once and then let go.
+
+    The reading's callers keep the future they were given until the window is read whole;
+    holding the answer itself, it would keep page 1's rows (a thousand of them) that long.
+    """
+
+    def __init__(self, answered: Future[Answer]) -> None:
+        super().__init__()
+        self._answered: Future[Answer] | None = answered
+
+    @override
+    def done(self) -> bool:
+        return True
+
+    @override
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        return None
+
+    @override
+    def result(self, timeout: float | None = None) -> Answer:
+        answered, self._answered = self._answered, None
+        if answered is None:
+            raise RuntimeError("page 1 of a window is read once")
+        return answered.result()
+
+
+def _release(client: TikTokClient, listings: list[dict[str, Any]]) -> None:
+    """Let go of the pages started ahead for these windows' listings and never taken."""
+    for params in listings:
+        client.release_started(REPORT_PATH, params)
 
 
 class WindowsAhead:
@@ -35,6 +73,12 @@ class WindowsAhead:
         self.today = today
         self.windows = windows
         self._first_pages: dict[tuple[int, bool], Future[Any]] = {}
+        self._rank = current_rank()  # the advertiser's, when its work is started ahead
+        # Page 1 of each window started, as asked: once these windows are done with (read,
+        # or never to be: a failed advertiser, a stopped stream), any later page started
+        # ahead for them and not taken is let go.
+        self._listings: list[dict[str, Any]] = []
+        weakref.finalize(self, _release, stream.client, self._listings).atexit = False
 
     def start(self, index: int, count: int, *, top_view: bool = False) -> None:
         """Request page 1 of windows ``index`` .. ``index + count - 1`` not requested yet, of
@@ -43,11 +87,16 @@ class WindowsAhead:
         for upcoming in range(index, min(len(self.windows), index + count)):
             window = self.windows[upcoming]
             if (upcoming, False) not in self._first_pages:
-                self._first_pages[upcoming, False] = stream.first_page(base, advertiser_id, window)
+                with ranked((*self._rank, upcoming, 0)):
+                    self._first_pages[upcoming, False] = stream.first_page(
+                        base, advertiser_id, window
+                    )
+                self._listings.append(stream.page_params(base, *window))
             if top_view and (upcoming, True) not in self._first_pages:
-                self._first_pages[upcoming, True] = stream.top_view_first_page(
-                    base, advertiser_id, window
-                )
+                with ranked((*self._rank, upcoming, 1)):  # after the default pass's pages
+                    self._first_pages[upcoming, True] = stream.top_view_first_page(
+                        base, advertiser_id, window
+                    )
 
     def first_page(self, index: int, top_view: bool) -> Future[Answer] | None:
         """Page 1 of window ``index`` of one pass, if it was requested ahead (once); its
@@ -56,12 +105,15 @@ class WindowsAhead:
         if future is None:
             return None
         wait_for(future)
-        if future.cancelled() or future.exception() is not None or future.result() is not None:
+        if future.cancelled() or future.exception() is not None:
             return future
+        if future.result() is not None:
+            return HandedOver(future)
         return None  # no TopView page was asked for: the pass reads its own
 
     def cancel(self) -> bool:
         cancelled = [future.cancel() for future in self._first_pages.values()]
+        _release(self.stream.client, self._listings)
         return all(cancelled)
 
 
