@@ -194,10 +194,10 @@ def process_cpu(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def compile_plugins() -> None:
+def compile_plugins(project: Path = ROOT) -> None:
     """Bytecode for the plugins' virtual environments and the tap's sources, as after a first run
     on a machine where Python may write it (uv, which Meltano installs plugins with, does not)."""
-    folders = [*sorted((ROOT / ".meltano").glob("*/*/venv/lib")), ROOT / "tap_tiktok_ads"]
+    folders = [*sorted((project / ".meltano").glob("*/*/venv/lib")), ROOT / "tap_tiktok_ads"]
     for folder in folders:
         compileall.compile_dir(folder, quiet=2, workers=0)
 
@@ -205,15 +205,27 @@ def compile_plugins() -> None:
 # -- startup -------------------------------------------------------------------------------
 
 
-def measure_startup() -> dict[str, Any]:
-    """Seconds from `meltano run` to the tap's first request; the run is stopped there."""
-    with demo_emulator() as emulator, tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
+def measure_startup(
+    emulator: DemoEmulator | None = None, project: Path = ROOT, full_refresh: bool = True
+) -> dict[str, Any]:
+    """Seconds from `meltano run` to the tap's first request; the run is stopped there.
+
+    ``project``: the Meltano project run from (this one, or the installed one below). An
+    ``emulator`` given is kept for several runs: Meltano's catalog cache key includes the tap's
+    settings, the emulator's URL among them, so cached runs need the same emulator.
+    ``full_refresh``: `--full-refresh`, which also makes Meltano discover the catalog again
+    (each run has its own empty system database, so there is no state either way).
+    """
+    with contextlib.ExitStack() as stack:
+        if emulator is None:
+            emulator = stack.enter_context(demo_emulator())
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         emulator.clear_log()
         started = time.time()
+        refresh = ["--full-refresh"] if full_refresh else []
         meltano = subprocess.Popen(
-            [MELTANO, "run", "tap-tiktok-ads", "target-csv", "--full-refresh"],
-            cwd=ROOT,
+            [MELTANO, "run", "tap-tiktok-ads", "target-csv", *refresh],
+            cwd=project,
             env=meltano_env(emulator, tmp),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -229,7 +241,67 @@ def measure_startup() -> dict[str, Any]:
         cpu.join()
     if first is None:
         raise RuntimeError("meltano run ended before the tap's first request")
-    return {"scenario": "startup", "to_first_request_s": round(first - started, 2), **cpu.by_role()}
+    roles = {"discovery_cpu_s": 0.0, **cpu.by_role()}
+    return {"scenario": "startup", "to_first_request_s": round(first - started, 2), **roles}
+
+
+# -- start-up as users see it: the tap installed from its wheel -----------------------------
+
+
+@contextlib.contextmanager
+def installed_project() -> Iterator[Path]:
+    """A temporary Meltano project with this project's meltano.yml, the tap installed from a
+    wheel built from this tree (not editable, as users install it from a package index) and
+    target-csv; `meltano install` and the bytecode are done before anything is timed."""
+    with tempfile.TemporaryDirectory(prefix="tap-tiktok-bench-installed-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        # As scripts/check_wheel.py does: the sdist, then the wheel from it (no build/ here).
+        subprocess.run(
+            [str(BIN / "python"), "-m", "build", "--outdir", str(tmp / "dist"), str(ROOT)],
+            check=True,
+            capture_output=True,
+        )
+        (wheel,) = (tmp / "dist").glob("*.whl")
+        project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+        tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-tiktok-ads")
+        tap["pip_url"] = str(wheel)
+        root = tmp / "project"
+        root.mkdir()
+        (root / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+        env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        for name in ("tap-tiktok-ads", "target-csv"):
+            subprocess.run(
+                [MELTANO, "install", name], cwd=root, env=env, check=True, capture_output=True
+            )
+        compile_plugins(root)
+        yield root
+
+
+def catalog_cache(project: Path) -> list[Path]:
+    """The files in which Meltano keeps the tap's discovered catalog and its cache key."""
+    run_dir = project / ".meltano" / "run" / "tap-tiktok-ads"
+    return [run_dir / "tap.properties.json", run_dir / "tap.properties.cache_key"]
+
+
+def measure_installed_startups(runs: int = 3) -> list[dict[str, Any]]:
+    """`meltano run` to the first request with the tap installed from its wheel: first runs
+    (no cached catalog: discovery runs) and cached runs (Meltano reuses the catalog it
+    discovered, keyed by the tap's settings; its select rules still run)."""
+    first_runs: list[dict[str, Any]] = []
+    cached_runs: list[dict[str, Any]] = []
+    with installed_project() as project, demo_emulator() as emulator:
+        for _ in range(runs):
+            for path in catalog_cache(project):
+                path.unlink(missing_ok=True)
+            first_runs.append(measure_startup(emulator, project, full_refresh=False))
+            cached_runs.append(measure_startup(emulator, project, full_refresh=False))
+    for run in cached_runs:
+        if run["discovery_cpu_s"]:
+            raise RuntimeError("a cached run ran discovery: Meltano did not use its cache")
+    return [
+        _medians("startup_installed_first_run", first_runs),
+        _medians("startup_installed_cached", cached_runs),
+    ]
 
 
 def measure_commands() -> dict[str, Any]:
@@ -556,6 +628,7 @@ def measure_startups(runs: int = 3) -> list[dict[str, Any]]:
         _medians("commands", commands),
         _medians("catalog_pass", catalog_passes),
         _medians("startup", startups),
+        *measure_installed_startups(runs),
     ]
 
 
