@@ -2,6 +2,10 @@
 
 - startup: `meltano run tap-tiktok-ads target-csv` until the tap's first request to the emulator
   (Meltano's start, discovery, its select rules, the tap's start with the selected catalog).
+  Twice: from this project, where the tap is installed editable (`pip_url: -e .`), so Meltano
+  never caches its catalog and discovers it on every run; and as users see it, from a temporary
+  project with the tap installed from a wheel built from this tree, first runs (discovery) and
+  cached runs (Meltano reuses the catalog it discovered; its select rules still run).
 - pipeline: `meltano run tap-tiktok-ads target-postgres` into a PostgreSQL started in a
   temporary directory, wall time split into Meltano's overhead, tap, target and emulator CPU;
   then the same tap piped straight into target-postgres with RECORD messages and with BATCH
