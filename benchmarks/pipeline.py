@@ -130,9 +130,16 @@ def demo_emulator() -> Iterator[DemoEmulator]:
         process.wait()
 
 
+def tap_source_env() -> dict[str, str]:
+    """The environment, with TAP_SOURCE=<dir> the tap's package taken from another tree (as in
+    benchmarks/run.py): before / after figures of the start-up in the same minutes."""
+    source = os.environ.get("TAP_SOURCE")
+    return {**os.environ, "PYTHONPATH": source} if source else dict(os.environ)
+
+
 def meltano_env(emulator: DemoEmulator, tmp: Path) -> dict[str, str]:
     return {
-        **os.environ,
+        **tap_source_env(),
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         # Runs keep their state out of the project's system database.
         "MELTANO_DATABASE_URI": f"sqlite:///{tmp}/meltano.db",
@@ -202,6 +209,8 @@ def compile_plugins(project: Path = ROOT) -> None:
     """Bytecode for the plugins' virtual environments and the tap's sources, as after a first run
     on a machine where Python may write it (uv, which Meltano installs plugins with, does not)."""
     folders = [*sorted((project / ".meltano").glob("*/*/venv/lib")), ROOT / "tap_tiktok_ads"]
+    if os.environ.get("TAP_SOURCE"):
+        folders.append(Path(os.environ["TAP_SOURCE"]) / "tap_tiktok_ads")
     for folder in folders:
         compileall.compile_dir(folder, quiet=2, workers=0)
 
@@ -325,7 +334,10 @@ def measure_commands() -> dict[str, Any]:
             started = time.perf_counter()
             with output.open("wb") as sink:
                 process = subprocess.Popen(
-                    [str(BIN / "tap-tiktok-ads"), *args], stdout=sink, stderr=subprocess.DEVNULL
+                    [str(BIN / "tap-tiktok-ads"), *args],
+                    stdout=sink,
+                    stderr=subprocess.DEVNULL,
+                    env=tap_source_env(),
                 )
                 cpu = _wait_cpu(process)
             if process.returncode:
@@ -493,7 +505,9 @@ def measure_catalog_pass() -> dict[str, Any]:
         )
         discovered = Path(tmp_dir) / "catalog.json"
         command = [str(BIN / "tap-tiktok-ads"), "--config", str(config), "--discover"]
-        discovered.write_bytes(subprocess.run(command, capture_output=True, check=True).stdout)
+        discovered.write_bytes(
+            subprocess.run(command, capture_output=True, check=True, env=tap_source_env()).stdout
+        )
 
         async def redirect() -> None:
             cat = await asyncio.create_subprocess_exec(
