@@ -2,6 +2,10 @@
 
 - startup: `meltano run tap-tiktok-ads target-csv` until the tap's first request to the emulator
   (Meltano's start, discovery, its select rules, the tap's start with the selected catalog).
+  Twice: from this project, where the tap is installed editable (`pip_url: -e .`), so Meltano
+  never caches its catalog and discovers it on every run; and as users see it, from a temporary
+  project with the tap installed from a wheel built from this tree, first runs (discovery) and
+  cached runs (Meltano reuses the catalog it discovered; its select rules still run).
 - pipeline: `meltano run tap-tiktok-ads target-postgres` into a PostgreSQL started in a
   temporary directory, wall time split into Meltano's overhead, tap, target and emulator CPU;
   then the same tap piped straight into target-postgres with RECORD messages and with BATCH
@@ -126,6 +130,14 @@ def demo_emulator() -> Iterator[DemoEmulator]:
         process.wait()
 
 
+def tap_source_env() -> dict[str, str]:
+    """The environment, with TAP_SOURCE=<dir> the tap's package taken from another tree (as in
+    benchmarks/run.py), for the commands and the catalog pass only: Meltano does not hand
+    PYTHONPATH to its plugins, so `meltano run` always runs the tap installed for the project."""
+    source = os.environ.get("TAP_SOURCE")
+    return {**os.environ, "PYTHONPATH": source} if source else dict(os.environ)
+
+
 def meltano_env(emulator: DemoEmulator, tmp: Path) -> dict[str, str]:
     return {
         **os.environ,
@@ -194,10 +206,12 @@ def process_cpu(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def compile_plugins() -> None:
+def compile_plugins(project: Path = ROOT) -> None:
     """Bytecode for the plugins' virtual environments and the tap's sources, as after a first run
     on a machine where Python may write it (uv, which Meltano installs plugins with, does not)."""
-    folders = [*sorted((ROOT / ".meltano").glob("*/*/venv/lib")), ROOT / "tap_tiktok_ads"]
+    folders = [*sorted((project / ".meltano").glob("*/*/venv/lib")), ROOT / "tap_tiktok_ads"]
+    if os.environ.get("TAP_SOURCE"):
+        folders.append(Path(os.environ["TAP_SOURCE"]) / "tap_tiktok_ads")
     for folder in folders:
         compileall.compile_dir(folder, quiet=2, workers=0)
 
@@ -205,15 +219,27 @@ def compile_plugins() -> None:
 # -- startup -------------------------------------------------------------------------------
 
 
-def measure_startup() -> dict[str, Any]:
-    """Seconds from `meltano run` to the tap's first request; the run is stopped there."""
-    with demo_emulator() as emulator, tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
+def measure_startup(
+    emulator: DemoEmulator | None = None, project: Path = ROOT, full_refresh: bool = True
+) -> dict[str, Any]:
+    """Seconds from `meltano run` to the tap's first request; the run is stopped there.
+
+    ``project``: the Meltano project run from (this one, or the installed one below). An
+    ``emulator`` given is kept for several runs: Meltano's catalog cache key includes the tap's
+    settings, the emulator's URL among them, so cached runs need the same emulator.
+    ``full_refresh``: `--full-refresh`, which also makes Meltano discover the catalog again
+    (each run has its own empty system database, so there is no state either way).
+    """
+    with contextlib.ExitStack() as stack:
+        if emulator is None:
+            emulator = stack.enter_context(demo_emulator())
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         emulator.clear_log()
         started = time.time()
+        refresh = ["--full-refresh"] if full_refresh else []
         meltano = subprocess.Popen(
-            [MELTANO, "run", "tap-tiktok-ads", "target-csv", "--full-refresh"],
-            cwd=ROOT,
+            [MELTANO, "run", "tap-tiktok-ads", "target-csv", *refresh],
+            cwd=project,
             env=meltano_env(emulator, tmp),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -229,7 +255,70 @@ def measure_startup() -> dict[str, Any]:
         cpu.join()
     if first is None:
         raise RuntimeError("meltano run ended before the tap's first request")
-    return {"scenario": "startup", "to_first_request_s": round(first - started, 2), **cpu.by_role()}
+    roles = {"discovery_cpu_s": 0.0, **cpu.by_role()}
+    return {"scenario": "startup", "to_first_request_s": round(first - started, 2), **roles}
+
+
+# -- start-up as users see it: the tap installed from its wheel -----------------------------
+
+
+@contextlib.contextmanager
+def installed_project() -> Iterator[Path]:
+    """A temporary Meltano project with this project's meltano.yml, the tap installed from a
+    wheel built from this tree (not editable, as users install it from a package index) and
+    target-csv; `meltano install` and the bytecode are done before anything is timed."""
+    with tempfile.TemporaryDirectory(prefix="tap-tiktok-bench-installed-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        # As scripts/check_wheel.py does: the sdist, then the wheel from it (no build/ here).
+        subprocess.run(
+            [str(BIN / "python"), "-m", "build", "--outdir", str(tmp / "dist"), str(ROOT)],
+            check=True,
+            capture_output=True,
+        )
+        (wheel,) = (tmp / "dist").glob("*.whl")
+        project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+        tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-tiktok-ads")
+        tap["pip_url"] = str(wheel)
+        root = tmp / "project"
+        root.mkdir()
+        (root / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+        env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        for name in ("tap-tiktok-ads", "target-csv"):
+            subprocess.run(
+                [MELTANO, "install", name], cwd=root, env=env, check=True, capture_output=True
+            )
+        compile_plugins(root)
+        yield root
+
+
+def catalog_cache(project: Path) -> list[Path]:
+    """The files in which Meltano keeps the tap's discovered catalog and its cache key."""
+    run_dir = project / ".meltano" / "run" / "tap-tiktok-ads"
+    return [run_dir / "tap.properties.json", run_dir / "tap.properties.cache_key"]
+
+
+def measure_project_startups(runs: int = 3) -> list[dict[str, Any]]:
+    """`meltano run` to the first request, in rounds so that the machine's other work weighs on
+    each kind alike: this project (editable tap, discovery on every run), then the tap installed
+    from its wheel, a first run (no cached catalog: discovery runs) and a cached run (Meltano
+    reuses the catalog it discovered, keyed by the tap's settings; its select rules still run)."""
+    kinds: dict[str, list[dict[str, Any]]] = {
+        "startup": [],
+        "startup_installed_first_run": [],
+        "startup_installed_cached": [],
+    }
+    with installed_project() as project, demo_emulator() as emulator:
+        for _ in range(runs):
+            kinds["startup"].append(measure_startup(emulator))
+            for path in catalog_cache(project):
+                path.unlink(missing_ok=True)
+            first = measure_startup(emulator, project, full_refresh=False)
+            kinds["startup_installed_first_run"].append(first)
+            cached = measure_startup(emulator, project, full_refresh=False)
+            if cached["discovery_cpu_s"]:
+                raise RuntimeError("a cached run ran discovery: Meltano did not use its cache")
+            kinds["startup_installed_cached"].append(cached)
+    return [_medians(name, results) for name, results in kinds.items()]
 
 
 def measure_commands() -> dict[str, Any]:
@@ -246,7 +335,10 @@ def measure_commands() -> dict[str, Any]:
             started = time.perf_counter()
             with output.open("wb") as sink:
                 process = subprocess.Popen(
-                    [str(BIN / "tap-tiktok-ads"), *args], stdout=sink, stderr=subprocess.DEVNULL
+                    [str(BIN / "tap-tiktok-ads"), *args],
+                    stdout=sink,
+                    stderr=subprocess.DEVNULL,
+                    env=tap_source_env(),
                 )
                 cpu = _wait_cpu(process)
             if process.returncode:
@@ -414,7 +506,9 @@ def measure_catalog_pass() -> dict[str, Any]:
         )
         discovered = Path(tmp_dir) / "catalog.json"
         command = [str(BIN / "tap-tiktok-ads"), "--config", str(config), "--discover"]
-        discovered.write_bytes(subprocess.run(command, capture_output=True, check=True).stdout)
+        discovered.write_bytes(
+            subprocess.run(command, capture_output=True, check=True, env=tap_source_env()).stdout
+        )
 
         async def redirect() -> None:
             cat = await asyncio.create_subprocess_exec(
@@ -449,7 +543,15 @@ def measure_catalog_pass() -> dict[str, Any]:
         "metadata_entries": entries,
         "select_rules": len(rules),
         **steps,
+        "meltano_import_cpu_s": round(meltano_import_cpu(), 3),
     }
+
+
+def meltano_import_cpu() -> float:
+    """CPU seconds of a Python process that imports Meltano's command line and exits: the part
+    of every `meltano run` spent before Meltano reads the project."""
+    process = subprocess.Popen([str(BIN / "python"), "-c", "import meltano.cli"])
+    return _wait_cpu(process)
 
 
 def piped_pipeline(
@@ -551,11 +653,10 @@ def measure_startups(runs: int = 3) -> list[dict[str, Any]]:
     compile_plugins()
     commands = [measure_commands() for _ in range(runs)]
     catalog_passes = [measure_catalog_pass() for _ in range(runs)]
-    startups = [measure_startup() for _ in range(runs)]
     return [
         _medians("commands", commands),
         _medians("catalog_pass", catalog_passes),
-        _medians("startup", startups),
+        *measure_project_startups(runs),
     ]
 
 

@@ -18,6 +18,7 @@ from typing import IO, Any, NoReturn
 
 from tap_tiktok_ads.bookmarks import check_state_shape
 from tap_tiktok_ads.errors import DEBUG_ENV, ConfigError, TapTikTokAdsError
+from tap_tiktok_ads.gc_pause import collector_paused
 from tap_tiktok_ads.malloc_arenas import use_one_malloc_arena
 from tap_tiktok_ads.process_exit import skip_final_collections
 from tap_tiktok_ads.sdk_compat import ConfigInput, config_input
@@ -42,7 +43,8 @@ def invoke(
     skip_final_collections()
     with one_line_errors():
         try:
-            tap = _create_tap(tap_class, about, about_format, config, state, catalog)
+            with collector_paused():  # parsing the catalog and building the streams
+                tap = _create_tap(tap_class, about, about_format, config, state, catalog)
             tap.sync_and_write_last_state()
         except Interrupted as stop:
             exit_after(stop)

@@ -2,54 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import cached_property
-from types import FrameType
-from typing import Any
+from tap_tiktok_ads.gc_pause import collector_paused
 
-import click
-from singer_sdk import Stream, Tap
-from typing_extensions import override
+# The console script's first import: singer-sdk and every module of the tap load here, with the
+# garbage collector paused (see gc_pause).
+with collector_paused():
+    from datetime import timedelta
+    from functools import cached_property
+    from types import FrameType
+    from typing import Any
 
-from tap_tiktok_ads import DISTRIBUTION, cli
-from tap_tiktok_ads.advertisers import Advertisers
-from tap_tiktok_ads.bookmarks import check_state, check_state_shape
-from tap_tiktok_ads.catalog_discovered import catalog_dict
-from tap_tiktok_ads.catalog_input import without_unselected_detail
-from tap_tiktok_ads.catalog_text import catalog_text
-from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, TikTokClient
-from tap_tiktok_ads.redaction import register_secrets
-from tap_tiktok_ads.reports.definitions import (
-    ReportDefinition,
-    custom_reports,
-    deprecated_service_type_warning,
-    predefined_reports,
-)
-from tap_tiktok_ads.sdk_compat import (
-    ConfigCheckHook,
-    ConfigInput,
-    EnvironmentConfigHook,
-    StopSignalHook,
-)
-from tap_tiktok_ads.settings import (
-    Settings,
-    config_errors,
-    config_schema,
-    numbers_given_as_text,
-    secret_values,
-    settings_from_environment,
-)
-from tap_tiktok_ads.shutdown import Interrupted, on_signal
-from tap_tiktok_ads.state_pacing import PacedStateTap
-from tap_tiktok_ads.streams.advertisers import AdvertisersStream
-from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
-from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
-from tap_tiktok_ads.streams.business_centers import BusinessCentersStream
-from tap_tiktok_ads.streams.creatives import CreativeImagesStream, CreativeVideosStream
-from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
-from tap_tiktok_ads.streams.pixels import PixelsStream
-from tap_tiktok_ads.streams.reports import ReportStream
-from tap_tiktok_ads.writer import BufferedMsgSpecWriter
+    import click
+    from singer_sdk import Stream, Tap
+    from typing_extensions import override
+
+    from tap_tiktok_ads import DISTRIBUTION, cli
+    from tap_tiktok_ads.advertisers import Advertisers
+    from tap_tiktok_ads.bookmarks import check_state, check_state_shape
+    from tap_tiktok_ads.catalog_discovered import catalog_dict
+    from tap_tiktok_ads.catalog_input import without_unselected_detail
+    from tap_tiktok_ads.catalog_text import catalog_text
+    from tap_tiktok_ads.client import MAX_TIMEOUT_RETRIES, TikTokClient
+    from tap_tiktok_ads.redaction import register_secrets
+    from tap_tiktok_ads.reports.definitions import (
+        ReportDefinition,
+        custom_reports,
+        deprecated_service_type_warning,
+        predefined_reports,
+    )
+    from tap_tiktok_ads.sdk_compat import (
+        ConfigCheckHook,
+        ConfigInput,
+        EnvironmentConfigHook,
+        StopSignalHook,
+    )
+    from tap_tiktok_ads.settings import (
+        Settings,
+        config_errors,
+        config_schema,
+        numbers_given_as_text,
+        secret_values,
+        settings_from_environment,
+    )
+    from tap_tiktok_ads.shutdown import Interrupted, on_signal
+    from tap_tiktok_ads.state_pacing import PacedStateTap
+    from tap_tiktok_ads.streams.advertisers import AdvertisersStream
+    from tap_tiktok_ads.streams.audiences import CustomAudienceDetailsStream, CustomAudiencesStream
+    from tap_tiktok_ads.streams.base import StreamServices, TikTokStream
+    from tap_tiktok_ads.streams.business_centers import BusinessCentersStream
+    from tap_tiktok_ads.streams.creatives import CreativeImagesStream, CreativeVideosStream
+    from tap_tiktok_ads.streams.entities import AdGroupsStream, AdsStream, CampaignsStream
+    from tap_tiktok_ads.streams.pixels import PixelsStream
+    from tap_tiktok_ads.streams.reports import ReportStream
+    from tap_tiktok_ads.writer import BufferedMsgSpecWriter
 
 ENTITY_STREAMS: tuple[type[TikTokStream], ...] = (
     AdvertisersStream,
@@ -215,7 +220,7 @@ class TapTikTokAds(PacedStateTap, StopSignalHook, EnvironmentConfigHook, ConfigC
     @classmethod
     @override
     def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
-        with cli.one_line_errors():
+        with cli.one_line_errors(), collector_paused():  # the catalog's ~13,000 properties
             super().cb_discover(ctx, param, value)
 
 

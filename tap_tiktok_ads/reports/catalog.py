@@ -32,10 +32,11 @@ tables as mirrored by the Go SDK bububa/TikTok ``model/report/metrics.go``):
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from typing import Any, Literal
 
 DataLevel = Literal["advertiser", "campaign", "ad_group", "ad"]
@@ -430,19 +431,26 @@ ATTRIBUTES: tuple[tuple[str, frozenset[DataLevel]], ...] = (
 RATIO_PARTS: dict[str, tuple[str, str]] = {}
 
 
-def _matches(name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatchcase(name, pattern) for pattern in patterns)
+def _matcher(patterns: Iterable[str]) -> Callable[[str], object]:
+    """Whether a name matches any of the shell-style ``patterns`` (as ``fnmatchcase``), in one
+    regular expression: the table below is built on every start of the tap, and matching each
+    metric against each pattern in turn took half of its import time."""
+    return re.compile("|".join(translate(pattern) for pattern in patterns)).match
+
+
+_audience_refused = _matcher(AUDIENCE_REFUSED + AUDIENCE_UNCONFIRMED)
+_id_and_day_only = _matcher(ID_AND_DAY_ONLY)
 
 
 def _metric(name: str, kind: MetricKind, description: str, **fields: Any) -> Metric:
     """A metric with the availability the rules above give its name."""
-    audience_refused = _matches(name, AUDIENCE_REFUSED + AUDIENCE_UNCONFIRMED)
+    audience_refused = bool(_audience_refused(name))
     advertiser_daily = name in ADVERTISER_DAILY_ONLY
     fields.setdefault("levels", ADVERTISER_ONLY if advertiser_daily else ALL_LEVELS)
     fields.setdefault("report_types", BASIC if audience_refused else BOTH)
     if advertiser_daily:
         fields.setdefault("granularities", DAILY)
-    elif _matches(name, ID_AND_DAY_ONLY):
+    elif _id_and_day_only(name):
         fields.setdefault("granularities", NOT_HOURLY)
     fields.setdefault("granularities", ALL_GRANULARITIES)
     return Metric(
