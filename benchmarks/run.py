@@ -20,9 +20,10 @@ Prints a table and writes benchmarks/results/<UTC time>.json. Scenarios:
   (the tap set to 50): the highest tier, where the tap's CPU rather than the limit may bind.
 - scale: the cpu scenario with twice the ads, to show memory stays flat.
 
-Walls are measured from the tap's process start. The emulator keeps its encoded answers
-(--response-cache), so what is timed is the tap. TAP_SOURCE=<dir> runs the tap from another
-tree's tap_tiktok_ads package (before/after figures on the same emulator).
+Walls are measured from the tap's process start, its bytecode written first (as a wheel install
+writes it). The emulator keeps its encoded answers (--response-cache), so what is timed is the
+tap. TAP_SOURCE=<dir> runs the tap from another tree's tap_tiktok_ads package (before/after
+figures on the same emulator).
 - startup, pipeline: `meltano run` on the demo world (see benchmarks/pipeline.py).
 - many: an agency's daily run: 1,000 advertisers (4 ads each) x ad_performance_daily plus the
   entity streams, incremental from a saved state (bookmarks yesterday, so the 7-day attribution
@@ -34,6 +35,7 @@ tree's tap_tiktok_ads package (before/after figures on the same emulator).
 
 from __future__ import annotations
 
+import compileall
 import json
 import math
 import os
@@ -459,6 +461,14 @@ def tap_command() -> list[str]:
     return [str(BIN / "tap-tiktok-ads")]
 
 
+def compile_tap_sources() -> None:
+    """Bytecode for the tap's sources, as a wheel install writes it (pip compiles on install):
+    where PYTHONDONTWRITEBYTECODE is set, an editable tree would otherwise be compiled from
+    source at every start, about 0.05 CPU seconds a user of the installed tap never pays."""
+    source = os.environ.get("TAP_SOURCE")
+    compileall.compile_dir(Path(source or ROOT) / "tap_tiktok_ads", quiet=2, workers=0)
+
+
 def tap_environment() -> dict[str, str]:
     source = os.environ.get("TAP_SOURCE")
     return {**os.environ, "PYTHONPATH": source} if source else dict(os.environ)
@@ -498,6 +508,7 @@ def main(names: list[str]) -> None:
         names = [name for name in names if name not in SLOW_SCENARIOS]
         if not names:
             return
+    compile_tap_sources()
     results = [run(SCENARIOS[name]) for name in names or QUICK]
     columns = [
         "scenario",
