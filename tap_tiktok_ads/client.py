@@ -28,6 +28,7 @@ import msgspec
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from typing_extensions import Unpack
 
 from tap_tiktok_ads.body import BodyTooLarge, DeadlineExceeded, read_body
 from tap_tiktok_ads.errors import (
@@ -88,6 +89,15 @@ class RequestContext(TypedDict):
 
     endpoint: str
     advertiser_id: str | None
+
+
+class ListingOptions(TypedDict, total=False):
+    """How a page-number listing is read (see :meth:`TikTokClient.get_typed_pages`)."""
+
+    advertiser_id: str | None
+    key: Callable[[dict[str, Any]], Any] | None
+    first: Future[Answer] | None
+    max_timeouts: int | None
 
 
 # msgspec decodes report pages several times faster than the json module requests uses.
@@ -290,22 +300,11 @@ class TikTokClient:
         params: Mapping[str, Any],
         *,
         page_size: int,
-        advertiser_id: str | None = None,
-        key: Callable[[dict[str, Any]], Any] | None = None,
-        first: Future[Answer] | None = None,
-        max_timeouts: int | None = None,
+        **options: Unpack[ListingOptions],
     ) -> Iterator[list[dict[str, Any]]]:
-        """Yield each page's ``list`` of a page-number endpoint, following ``page_info``
-        (see :meth:`get_typed_pages`)."""
-        for rows in self.get_typed_pages(
-            path,
-            params,
-            page_size=page_size,
-            advertiser_id=advertiser_id,
-            key=key,
-            first=first,
-            max_timeouts=max_timeouts,
-        ):
+        """Yield each page's ``list`` of a page-number endpoint as dicts, following
+        ``page_info`` (see :meth:`get_typed_pages`)."""
+        for rows in self.get_typed_pages(path, params, page_size=page_size, **options):
             assert not isinstance(rows, KeyedRows)  # no page decoder was given
             yield rows
 
