@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -83,22 +84,36 @@ class Script:
             return queue.popleft() if queue else None
 
 
+# TikTok's QPS limit counts the requests that arrived in any one second.
+WINDOW_SECONDS = 1.0
+
+
 class QpsLimiter:
     """Refuses requests above ``qps`` in any one-second sliding window, like TikTok's 40100."""
 
     def __init__(self, qps: float | None) -> None:
         self.qps = qps
-        self._times: deque[float] = deque()
+        self._times: list[float] = []  # arrivals of allowed requests, in order of arrival
         self._lock = threading.Lock()
 
-    def allow(self) -> bool:
+    @staticmethod
+    def clock() -> float:
+        """The time a request arrives, as :meth:`allow` takes it."""
+        return time.monotonic()
+
+    def allow(self, arrived: float) -> bool:
+        """Whether a request that arrived at ``arrived`` is within the limit: fewer than
+        ``qps`` allowed requests arrived in the second before it. Requests are handled in
+        parallel, so they may be checked a little out of the order they arrived in."""
         if not self.qps:
             return True
-        now = time.monotonic()
+        now = arrived
         with self._lock:
-            while self._times and now - self._times[0] >= 1.0:
-                self._times.popleft()
-            if len(self._times) >= self.qps:
+            times = self._times
+            if times and times[0] < times[-1] - 2 * WINDOW_SECONDS:  # kept: 2 s of history
+                del times[: bisect_left(times, times[-1] - 2 * WINDOW_SECONDS)]
+            in_window = bisect_right(times, now) - bisect_right(times, now - WINDOW_SECONDS)
+            if in_window >= self.qps:
                 return False
-            self._times.append(now)
+            insort(times, now)
             return True

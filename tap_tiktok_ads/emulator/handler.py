@@ -100,6 +100,7 @@ def handler_for(emu: Emulator) -> type[BaseHTTPRequestHandler]:
 
 class EmulatorHandler(BaseHTTPRequestHandler):
     emulator: Emulator
+    arrived: float  # when the request line of the request being handled was read
     protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse connections
 
     def setup(self) -> None:
@@ -107,6 +108,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         # Headers and body go out in two writes; without this, Nagle's algorithm and the
         # client's delayed ACK add 40 ms to every keep-alive response.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def parse_request(self) -> bool:
+        # TikTok counts a request when it arrives: here its request line has just been read,
+        # before this process spends any time on its headers, parameters or other requests.
+        self.arrived = self.emulator.qps_limiter.clock()
+        return super().parse_request()
 
     def log_message(self, *args: Any) -> None:  # quiet: tests and benchmarks read stdout
         pass
@@ -154,10 +161,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             entry["params"] = redacted(params)
             advertiser_id = params.get("advertiser_id")
             entry["advertiser_id"] = None if advertiser_id is None else str(advertiser_id)
-            # TikTok counts a request as it arrives; the latency stands for the time it takes
-            # to answer. (Counted after sleeping, a request would count whenever this
-            # machine, busy, woke the thread up: its own delay, not TikTok's.)
-            allowed = emu.qps_limiter.allow()
+            # TikTok counts a request as it arrives (parse_request); the latency stands for
+            # the time it takes to answer. (Counted after sleeping or parsing, a request would
+            # count whenever this machine, busy, got round to it: its own delay, not TikTok's.)
+            allowed = emu.qps_limiter.allow(self.arrived)
             if emu.latency_ms:
                 time.sleep(emu.latency_ms / 1000)
             if not allowed:

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tap_tiktok_ads.emulator import Emulator, Faults
+from tap_tiktok_ads.emulator.faults import QpsLimiter
 from tests.conftest import EMULATOR_TODAY
 from tests.emulator.helpers import REPORT, advertiser, call
 
@@ -70,6 +71,20 @@ def test_random_faults_are_deterministic_and_spare_control_routes() -> None:
         assert requests.get(f"{emu.base_url}/user/info/", timeout=5).status_code == 503
         assert requests.get(f"{emu.root_url}/__emulator/requests", timeout=5).status_code == 200
         assert emu.requests()[0]["http_status"] == 503
+
+
+def test_the_qps_limit_counts_requests_by_arrival_even_when_checked_out_of_order() -> None:
+    limiter = QpsLimiter(2)
+    assert limiter.allow(10.0)
+    assert limiter.allow(10.5)
+    # Arrived before the one at 10.5 but checked after it: one request in the second before.
+    assert limiter.allow(10.2)
+    assert not limiter.allow(10.9)  # 10.0, 10.2 and 10.5 in the second before
+    assert not limiter.allow(11.05)  # 10.2 and 10.5
+    assert limiter.allow(11.25)  # 10.5 only
+    assert not limiter.allow(11.3)  # 10.5 and 11.25; a refused request is not counted
+    assert limiter.allow(11.55)  # 11.25 only: 11.3 was refused
+    assert QpsLimiter(None).allow(0.0)
 
 
 def test_unknown_fault_kinds_are_refused() -> None:
