@@ -20,6 +20,7 @@ def collector_on() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.unfreeze()  # this test process's objects back in the collector's reach
         if not was_enabled:
             gc.disable()
 
@@ -39,6 +40,16 @@ def test_back_on_after_an_error_or_an_exit(collector_on: None) -> None:
     assert gc.isenabled()
 
 
+def test_what_is_alive_at_the_end_is_frozen_out_of_later_collections(collector_on: None) -> None:
+    gc.unfreeze()
+    with collector_paused():
+        kept = [[index] for index in range(1000)]
+        assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() >= len(kept)
+    gc.collect()  # frozen objects are neither walked nor collected
+    assert kept[999] == [999]
+
+
 def test_a_collector_already_off_stays_off(collector_on: None) -> None:
     gc.disable()
     with collector_paused():
@@ -46,13 +57,16 @@ def test_a_collector_already_off_stays_off(collector_on: None) -> None:
     assert not gc.isenabled()
 
 
-def test_importing_the_tap_leaves_the_collector_on() -> None:
+def test_importing_the_tap_leaves_the_collector_on_and_the_imports_frozen() -> None:
     # A fresh interpreter: in this one the tap is imported already.
-    code = "import gc; import tap_tiktok_ads.tap; print(gc.isenabled())"
+    code = (
+        "import gc; import tap_tiktok_ads.tap; "
+        "print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
+    )
     answer = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert answer.stdout.strip() == "True"
+    assert answer.stdout.strip() == "True True"
 
 
 @pytest.mark.parametrize("command", ["--about", "--version", "--discover"])
