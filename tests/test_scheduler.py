@@ -5,8 +5,9 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future
+from contextlib import contextmanager
 from functools import partial
 
 import pytest
@@ -292,42 +293,46 @@ def test_waiting_for_a_future_ends_with_it_whatever_its_outcome() -> None:
         result_of(cancelled)
 
 
-def test_work_submitted_first_runs_before_the_work_already_waiting() -> None:
+@contextmanager
+def only_worker_busy() -> Iterator[tuple[Scheduler, Callable[[], None]]]:
+    """A one-worker scheduler whose worker is taken, and the call that frees it."""
     scheduler = Scheduler(1)
     gate = Gate()
-    order: list[str] = []
     try:
         busy = scheduler.submit(gate.task(0))
-        assert gate.started.acquire(timeout=WAIT)  # the only worker is taken
-        later = [scheduler.submit(partial(order.append, name)) for name in ("ahead-1", "ahead-2")]
-        now = scheduler.submit(partial(order.append, "needed-now"), first=True)
-        gate.release.set()
-        busy.result(timeout=WAIT)
-        for future in [*later, now]:
-            future.result(timeout=WAIT)
+        assert gate.started.acquire(timeout=WAIT)
+
+        def free() -> None:
+            gate.release.set()
+            busy.result(timeout=WAIT)
+
+        yield scheduler, free
     finally:
         scheduler.shutdown()
+
+
+def test_work_submitted_first_runs_before_the_work_already_waiting() -> None:
+    order: list[str] = []
+    with only_worker_busy() as (scheduler, free):
+        later = [scheduler.submit(partial(order.append, name)) for name in ("ahead-1", "ahead-2")]
+        now = scheduler.submit(partial(order.append, "needed-now"), first=True)
+        free()
+        for future in [*later, now]:
+            future.result(timeout=WAIT)
     assert order == ["needed-now", "ahead-1", "ahead-2"]
 
 
 def test_work_waiting_starts_in_the_order_it_will_be_needed() -> None:
-    scheduler = Scheduler(1)
-    gate = Gate()
     order: list[str] = []
-    try:
-        busy = scheduler.submit(gate.task(0))
-        assert gate.started.acquire(timeout=WAIT)  # the only worker is taken
+    with only_worker_busy() as (scheduler, free):
         waiting = []
         for rank, name in [((2,), "next advertiser"), ((1, 1), "window 2"), ((1,), "window 1")]:
             with ranked(rank):
                 waiting.append(scheduler.submit(partial(order.append, name)))
         waiting.append(scheduler.submit(partial(order.append, "read now")))  # rank ()
-        gate.release.set()
-        busy.result(timeout=WAIT)
+        free()
         for future in waiting:
             future.result(timeout=WAIT)
-    finally:
-        scheduler.shutdown()
     assert order == ["read now", "window 1", "window 2", "next advertiser"]
 
 
