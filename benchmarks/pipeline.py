@@ -209,11 +209,18 @@ def process_cpu(process: psutil.Process) -> float:
 def compile_plugins(project: Path = ROOT) -> None:
     """Bytecode for the plugins' virtual environments and the tap's sources, as after a first run
     on a machine where Python may write it (uv, which Meltano installs plugins with, does not)."""
-    folders = [*sorted((project / ".meltano").glob("*/*/venv/lib")), ROOT / "tap_tiktok_ads"]
-    if os.environ.get("TAP_SOURCE"):
-        folders.append(Path(os.environ["TAP_SOURCE"]) / "tap_tiktok_ads")
-    for folder in folders:
+    for folder in sorted((project / ".meltano").glob("*/*/venv/lib")):
         compileall.compile_dir(folder, quiet=2, workers=0)
+    compile_tap_sources()
+
+
+def compile_tap_sources() -> None:
+    """Bytecode for this tree's tap and TAP_SOURCE's, as a wheel install writes it (pip compiles
+    on install): where PYTHONDONTWRITEBYTECODE is set, a source tree would otherwise be compiled
+    at every start, about 0.05 CPU seconds a user of the installed tap never pays."""
+    trees = [ROOT, *([Path(os.environ["TAP_SOURCE"])] if os.environ.get("TAP_SOURCE") else [])]
+    for tree in trees:
+        compileall.compile_dir(tree / "tap_tiktok_ads", quiet=2, workers=0)
 
 
 # -- startup -------------------------------------------------------------------------------
