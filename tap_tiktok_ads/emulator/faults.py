@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_right, insort
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -107,13 +107,12 @@ class QpsLimiter:
         parallel, so they may be checked a little out of the order they arrived in."""
         if not self.qps:
             return True
-        now = arrived
         with self._lock:
             times = self._times
-            if times and times[0] < times[-1] - 2 * WINDOW_SECONDS:  # kept: 2 s of history
-                del times[: bisect_left(times, times[-1] - 2 * WINDOW_SECONDS)]
-            in_window = bisect_right(times, now) - bisect_right(times, now - WINDOW_SECONDS)
+            # Two windows of history: enough for a request checked a little late.
+            del times[: bisect_right(times, arrived - 2 * WINDOW_SECONDS)]
+            in_window = bisect_right(times, arrived) - bisect_right(times, arrived - WINDOW_SECONDS)
             if in_window >= self.qps:
                 return False
-            insort(times, now)
+            insort(times, arrived)
             return True
